@@ -1,0 +1,74 @@
+"""Talecast's exception tree.
+
+Every error Talecast raises on purpose derives from :class:`TalecastError`::
+
+    TalecastError
+    ├── StoryInputError            the uploaded story cannot be used (HTTP 422)
+    │   ├── EmptyStoryError        nothing but whitespace
+    │   ├── UnsupportedFormatError the bytes are no text, DOCX, EPUB, PDF, HTML or Markdown
+    │   ├── StoryDecodeError       text whose encoding cannot be determined
+    │   ├── CorruptArchiveError    a DOCX or EPUB that is not a valid archive
+    │   ├── NoTextLayerError       a PDF without extractable text
+    │   └── StoryTooLargeError     over a size limit, or an archive that expands past one (413)
+    ├── VoiceError                 an unknown voice id or an unusable voice (HTTP 422)
+    ├── EngineError                a speech engine failed or is not installed
+    └── NotFoundError              an id that does not exist for the caller (HTTP 404)
+
+``reason`` is the machine-readable ``exception_reason`` a failed story task reports.
+"""
+
+from __future__ import annotations
+
+
+class TalecastError(Exception):
+    """Root of every error Talecast raises on purpose."""
+
+    reason = "PROCESSING_ERROR"
+
+
+class StoryInputError(TalecastError):
+    """The story file cannot be turned into text."""
+
+    reason = "INVALID_SOURCE_DATA"
+
+
+class EmptyStoryError(StoryInputError):
+    """The story holds no readable text."""
+
+
+class UnsupportedFormatError(StoryInputError):
+    """The bytes are of a kind Talecast does not read."""
+
+    reason = "SOURCE_TYPE_NOT_SUPPORTED"
+
+
+class StoryDecodeError(StoryInputError):
+    """Text whose character encoding cannot be determined."""
+
+
+class CorruptArchiveError(StoryInputError):
+    """A DOCX or EPUB that is not a readable archive."""
+
+
+class NoTextLayerError(StoryInputError):
+    """A PDF that has pages but no extractable text."""
+
+
+class StoryTooLargeError(StoryInputError):
+    """Input over a size limit, or an archive that expands past one."""
+
+    reason = "SOURCE_TOO_LARGE"
+
+
+class VoiceError(TalecastError):
+    """An unknown voice id, or a voice whose engine cannot run here."""
+
+
+class EngineError(TalecastError):
+    """A speech engine failed or is not installed."""
+
+    reason = "VOICE_CONVERSION_ERROR"
+
+
+class NotFoundError(TalecastError):
+    """An id unknown to the caller (another account's ids included)."""

@@ -12,7 +12,16 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     │   └── StoryTooLargeError     over a size limit, or an archive that expands past one (413)
     ├── VoiceError                 an unknown voice id or an unusable voice (HTTP 422)
     ├── EngineError                a speech engine failed or is not installed
-    └── NotFoundError              an id that does not exist for the caller (HTTP 404)
+    ├── NotFoundError              an id that does not exist for the caller (HTTP 404)
+    ├── ConfigError                a setting is missing, malformed or insecure
+    ├── AuthError                  a missing, unknown or revoked API key (HTTP 401)
+    ├── LinkError                  a file link that expired or was altered (HTTP 403)
+    ├── RunNotReadyError           a run that exists but has no result yet (HTTP 400)
+    ├── QuotaError                 an account over its limit of stories in progress (400)
+    ├── ExportError                an unknown export format or mastering profile, or a run
+    │                              directory that lacks a rendered file (HTTP 422)
+    ├── EncoderError               ffmpeg is missing or failed while encoding an export
+    └── DictionaryError            a pronunciation dictionary that cannot be read (HTTP 422)
 
 ``reason`` is the machine-readable ``exception_reason`` a failed story task reports.
 """
@@ -72,3 +81,35 @@ class EngineError(TalecastError):
 
 class NotFoundError(TalecastError):
     """An id unknown to the caller (another account's ids included)."""
+
+
+class ConfigError(TalecastError):
+    """A setting is missing, malformed or refused as insecure."""
+
+
+class AuthError(TalecastError):
+    """A request without a valid API key."""
+
+
+class LinkError(TalecastError):
+    """A signed file link that expired or does not match its signature."""
+
+
+class RunNotReadyError(TalecastError):
+    """A run that exists for the caller but has no finished result."""
+
+
+class QuotaError(TalecastError):
+    """An account already has as many stories in progress as it may."""
+
+
+class ExportError(TalecastError, ValueError):
+    """An unknown export format or mastering profile, or an incomplete run directory."""
+
+
+class EncoderError(TalecastError):
+    """ffmpeg is not installed or failed while encoding an export."""
+
+
+class DictionaryError(TalecastError, ValueError):
+    """A pronunciation dictionary (JSON term list or W3C PLS) that cannot be used."""

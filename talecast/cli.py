@@ -1,0 +1,223 @@
+"""The ``talecast`` command: a thin layer over the pipeline and the service.
+
+Every failure prints one line, ``Error: ...``, and exits non-zero; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from talecast.errors import TalecastError
+from talecast.progress import ProgressBar
+
+logger = logging.getLogger("talecast")
+
+
+def default_data_dir() -> Path:
+    """``TALECAST_DATA_DIR``, or the user's data directory."""
+    configured = os.environ.get("TALECAST_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "talecast"
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from talecast.pipeline.reading import read_story_file
+    from talecast.pipeline.render import RenderOptions, render_story
+
+    document = read_story_file(args.story)
+    replacements = _load_dictionaries(args.dictionary)
+    options = RenderOptions(narrator_voice_id=args.narrator, profile=args.profile,
+                            replacements=replacements, threads=args.threads)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_data_dir() / "cache"
+    out_dir = Path(args.output)
+    with ProgressBar("rendering", enabled=not args.quiet) as bar:
+        result = render_story(document, out_dir, options, cache_dir=cache_dir,
+                              progress=bar.update)
+    if args.export or args.master:
+        _export(out_dir, args.export, args.master, args.quiet)
+    speakers = len(result.cast) - 1
+    print(f"{out_dir}: {result.duration_s:.1f} s of audio, {len(result.transcript)} "
+          f"transcript items, {speakers} character voice(s) plus the narrator")
+    return 0
+
+
+def _export(out_dir: Path, formats: str | None, master: str | None, quiet: bool) -> None:
+    from talecast.pipeline.export import export_run
+
+    wanted = [f.strip() for f in (formats or "").split(",") if f.strip()]
+    with ProgressBar("exporting", enabled=not quiet) as bar:
+        written = export_run(out_dir, wanted, master=master, progress=bar.update)
+    for name, path in written.items():
+        logger.info("export: %s written to %s", name, path)
+
+
+def _load_dictionaries(paths: Sequence[str] | None) -> dict[str, str] | None:
+    if not paths:
+        return None
+    from talecast.pipeline.lexicon import load_dictionary
+
+    merged: dict[str, str] = {}
+    for path in paths:
+        merged.update(load_dictionary(Path(path).read_bytes(), path).replacements())
+    return merged
+
+
+def _cmd_voices(args: argparse.Namespace) -> int:
+    from talecast.pipeline.voices import list_voices
+
+    voices = list_voices(available_only=not args.all)
+    if args.json:
+        for v in voices:
+            print(json.dumps({"id": v.id, "name": v.name, "gender": v.gender,
+                              "age": v.age, "language": v.language, "engine": v.engine,
+                              "licence": v.licence, "profiles": sorted(v.profiles)}))
+        return 0
+    print(f"{'id':>5}  {'name':<22} {'gender':<7} {'age':>4}  {'lang':<6} "
+          f"{'engine':<8} {'profiles':<13} licence")
+    for v in voices:
+        print(f"{v.id:>5}  {v.name:<22} {v.gender:<7} {v.age or '':>4}  {v.language:<6} "
+              f"{v.engine:<8} {','.join(sorted(v.profiles)):<13} {v.licence}")
+    return 0
+
+
+def _cmd_attribute(args: argparse.Namespace) -> int:
+    from talecast.pipeline.attribution import attribute
+    from talecast.pipeline.reading import read_story_file
+
+    document = read_story_file(args.story)
+    result = attribute(document.text)
+    if args.jsonl:
+        for utt in result.utterances:
+            print(json.dumps({"start_char": utt.quote.start_char,
+                              "end_char": utt.quote.end_char, "text": utt.quote.text,
+                              "speaker": utt.speaker,
+                              "confidence": round(utt.confidence, 3)},
+                             ensure_ascii=False))
+        return 0
+    for utt in result.utterances:
+        print(f"{utt.confidence:4.2f}  {utt.speaker:<20} {utt.quote.text[:70]!r}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from talecast.api.server import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from talecast.jobs.celery_app import run_worker
+
+    run_worker(concurrency=args.concurrency)
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from talecast.api import keys
+
+    if args.keys_command == "create":
+        key = keys.create_key(args.name)
+        print(f"API key for {args.name!r} (shown once, store it now):")
+        print(key)
+    elif args.keys_command == "list":
+        for row in keys.list_keys():
+            print(row)
+    else:
+        keys.revoke_key(args.key)
+        print(f"revoked {args.key}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="talecast", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    conv = sub.add_parser("convert", help="render a story file to audio")
+    conv.add_argument("story")
+    conv.add_argument("-o", "--output", required=True, help="output directory")
+    conv.add_argument("--narrator", type=int, help="narrator voice id (see `talecast voices`)")
+    conv.add_argument("--profile", choices=["neural", "fast"], default="neural")
+    conv.add_argument("--threads", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    conv.add_argument("--cache-dir", help="line cache (default: DATA_DIR/cache)")
+    conv.add_argument("--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems")
+    conv.add_argument("--master", choices=["acx", "podcast", "r128"])
+    conv.add_argument("--dictionary", action="append",
+                      help="pronunciation dictionary (JSON term list or PLS); repeatable")
+    conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    conv.set_defaults(func=_cmd_convert)
+
+    voices = sub.add_parser("voices", help="list the voice catalogue")
+    voices.add_argument("--json", action="store_true")
+    voices.add_argument("--all", action="store_true", help="include unavailable voices")
+    voices.set_defaults(func=_cmd_voices)
+
+    attr = sub.add_parser("attribute", help="print each quote with its speaker")
+    attr.add_argument("story")
+    attr.add_argument("--jsonl", action="store_true")
+    attr.set_defaults(func=_cmd_attribute)
+
+    serve = sub.add_parser("serve", help="run the Stories API and its workers")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a Celery worker (TALECAST_QUEUE=celery)")
+    worker.add_argument("--concurrency", type=int, default=1)
+    worker.set_defaults(func=_cmd_worker)
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create")
+    create.add_argument("--name", required=True)
+    keys_sub.add_parser("list")
+    revoke = keys_sub.add_parser("revoke")
+    revoke.add_argument("key", help="key id or prefix, as `keys list` shows")
+    keys.set_defaults(func=_cmd_keys)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``talecast`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("Error: interrupted", file=sys.stderr)
+        return 130
+    except (TalecastError, OSError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"Error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
+        if args.debug:
+            raise
+        print(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+              "(run with --debug for details)", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename:
+        text = f"{exc.strerror or text}: {exc.filename}"
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

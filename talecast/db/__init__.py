@@ -1,0 +1,6 @@
+"""Persistence: SQLAlchemy 2 models, engines and the Alembic migrations shipped inside."""
+
+from talecast.db.models import Account, ApiKey, Base, Story, StoryStatus
+from talecast.db.session import make_engine, migrate
+
+__all__ = ["Account", "ApiKey", "Base", "Story", "StoryStatus", "make_engine", "migrate"]

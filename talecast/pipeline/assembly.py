@@ -1,0 +1,171 @@
+"""Join synthesized lines into the narration, the dialogue track and the transcript.
+
+Both tracks are written to disk line by line, so memory stays flat however long the story
+is. They have exactly the same number of samples: the dialogue track carries each
+character's line at the same offset as the narration and silence everywhere else. The
+transcript is computed from integer sample offsets, never by adding rounded seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from talecast.pipeline.script import Line
+
+logger = logging.getLogger(__name__)
+
+LEAD_IN_MS = 250
+TAIL_MS = 700
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One line's exact place in both tracks."""
+
+    start_sample: int
+    end_sample: int
+    text: str
+    speaker: str
+    kind: str  # "narration" or "dialogue"
+    chapter: int
+    voice_id: int
+
+
+@dataclass
+class Assembly:
+    """What assembly wrote."""
+
+    narration_path: Path
+    dialogue_path: Path
+    segments: list[Segment]
+    chapters: list[dict[str, object]]
+    total_samples: int
+    sample_rate_hz: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.total_samples / self.sample_rate_hz
+
+
+def assemble(
+    lines: list[Line],
+    samples_for: Callable[[int], np.ndarray],
+    out_dir: Path,
+    sample_rate_hz: int,
+    chapter_titles: list[str | None],
+    progress: Callable[[float], None] | None = None,
+) -> Assembly:
+    """Write ``narration.flac`` and ``dialogue.flac``; ``samples_for(i)`` gives line i."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    narration_path = out_dir / "narration.flac"
+    dialogue_path = out_dir / "dialogue.flac"
+    segments: list[Segment] = []
+    chapter_bounds: dict[int, list[int]] = {}
+    position = 0
+
+    with _flac(narration_path, sample_rate_hz) as narration, \
+            _flac(dialogue_path, sample_rate_hz) as dialogue:
+        def write(audio: np.ndarray, spoken: bool) -> None:
+            narration.write(audio)
+            dialogue.write(audio if spoken else np.zeros_like(audio))
+
+        write(_silence(LEAD_IN_MS, sample_rate_hz), False)
+        position += _ms_to_samples(LEAD_IN_MS, sample_rate_hz)
+        for index, line in enumerate(lines):
+            pause = _silence(line.pause_before_ms, sample_rate_hz)
+            write(pause, False)
+            position += pause.size
+            audio = samples_for(index)
+            if audio.size == 0:
+                continue
+            is_dialogue = line.kind == "dialogue"
+            write(audio, is_dialogue)
+            segments.append(Segment(position, position + audio.size, line.text,
+                                    line.speaker,
+                                    "dialogue" if is_dialogue else "narration",
+                                    line.chapter, line.voice_id))
+            bounds = chapter_bounds.setdefault(line.chapter, [position, 0])
+            position += audio.size
+            bounds[1] = position
+            if progress and (index % 16 == 0 or index == len(lines) - 1):
+                progress((index + 1) / max(len(lines), 1))
+        tail = _silence(TAIL_MS, sample_rate_hz)
+        write(tail, False)
+        position += tail.size
+
+    chapters = _chapter_list(chapter_bounds, chapter_titles, sample_rate_hz, position)
+    logger.info("assembly: %d segments, %.1f s written to %s", len(segments),
+                position / sample_rate_hz, out_dir)
+    return Assembly(narration_path, dialogue_path, segments, chapters, position,
+                    sample_rate_hz)
+
+
+def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[dict]:
+    """The Camb transcript: ``{start, end, text, speaker}`` in seconds, 2 decimals.
+
+    Rounding start up and end down keeps items inside their audio and never overlapping.
+    """
+    items = []
+    for seg in segments:
+        start = np.ceil(seg.start_sample * 100 / sample_rate_hz) / 100
+        end = np.floor(seg.end_sample * 100 / sample_rate_hz) / 100
+        items.append({"start": float(start), "end": float(max(end, start)),
+                      "text": seg.text, "speaker": seg.speaker})
+    return items
+
+
+def write_outputs(assembly: Assembly, out_dir: Path, extra: dict[str, object]) -> list[dict]:
+    """Write transcript.json, segments.json, chapters.json and any ``extra`` JSON files."""
+    transcript = transcript_items(assembly.segments, assembly.sample_rate_hz)
+    files: dict[str, object] = {
+        "transcript.json": transcript,
+        "segments.json": [asdict(s) for s in assembly.segments],
+        "chapters.json": assembly.chapters,
+        **extra,
+    }
+    for name, payload in files.items():
+        (out_dir / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1),
+                                    encoding="utf-8")
+    return transcript
+
+
+def _chapter_list(
+    bounds: dict[int, list[int]],
+    titles: list[str | None],
+    sample_rate_hz: int,
+    total_samples: int,
+) -> list[dict[str, object]]:
+    chapters: list[dict[str, object]] = []
+    ordered = sorted(bounds)
+    for n, index in enumerate(ordered):
+        start = 0 if n == 0 else bounds[index][0]
+        end = bounds[ordered[n + 1]][0] if n + 1 < len(ordered) else total_samples
+        title = titles[index] if index < len(titles) and titles[index] else None
+        chapters.append({
+            "title": title or f"Chapter {n + 1}",
+            "start": round(start / sample_rate_hz, 3),
+            "end": round(end / sample_rate_hz, 3),
+            "start_sample": start,
+            "end_sample": end,
+        })
+    return chapters
+
+
+def _flac(path: Path, sample_rate_hz: int) -> sf.SoundFile:
+    return sf.SoundFile(path, "w", samplerate=sample_rate_hz, channels=1,
+                        format="FLAC", subtype="PCM_16")
+
+
+def _ms_to_samples(ms: int, sample_rate_hz: int) -> int:
+    return ms * sample_rate_hz // 1000
+
+
+def _silence(ms: int, sample_rate_hz: int) -> np.ndarray:
+    return np.zeros(_ms_to_samples(ms, sample_rate_hz), dtype=np.int16)

@@ -1,0 +1,228 @@
+"""Run the whole pipeline: a document in, narration, dialogue track and transcript out.
+
+Three steps that can run in one process or spread over workers:
+
+1. ``plan_story``: attribute speakers, split the text into lines, cast voices. Cheap.
+2. ``synthesize_lines``: speak any subset of the lines into the line cache. The expensive
+   step; idempotent, so a killed worker's part can simply run again.
+3. ``assemble_story``: stream every line from the cache into the two tracks and write the
+   transcript, chapters, cast and review files.
+
+``render_story`` runs all three with progress reported as a fraction and a stage name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from talecast.pipeline.assembly import assemble, write_outputs
+from talecast.pipeline.attribution import attribute
+from talecast.pipeline.cache import LineCache, line_key
+from talecast.pipeline.casting import CastEntry, cast_voices
+from talecast.pipeline.script import Line, plan_lines
+from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, Synthesizer, get_synthesizer
+from talecast.pipeline.types import Document
+from talecast.pipeline.voices import get_voice
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+REVIEW_LINES = 25  # how many of the least certain attributions the review lists
+
+# Share of the progress bar each step takes.
+_PLAN_SHARE = 0.05
+_ASSEMBLY_SHARE = 0.04
+
+
+@dataclass
+class RenderOptions:
+    """What a caller may choose about a render."""
+
+    narrator_voice_id: int | None = None
+    profile: str = "neural"  # "neural" or "fast"
+    replacements: dict[str, str] | None = None  # pronunciation: word -> what to say
+    threads: int = 1  # speech engine threads
+
+
+@dataclass
+class StoryPlan:
+    """Everything needed to synthesize and assemble a story, as plain data."""
+
+    lines: list[Line]
+    cast: dict[str, CastEntry]
+    chapter_titles: list[str | None]
+    meta: dict[str, object]
+    options: RenderOptions
+    review: list[dict[str, object]] = field(default_factory=list)
+
+    def chapter_line_ranges(self) -> list[tuple[int, int]]:
+        """Half-open line index ranges, one per chapter that has lines."""
+        ranges: list[tuple[int, int]] = []
+        for index, line in enumerate(self.lines):
+            if ranges and self.lines[ranges[-1][0]].chapter == line.chapter:
+                ranges[-1] = (ranges[-1][0], index + 1)
+            else:
+                ranges.append((index, index + 1))
+        return ranges
+
+    def to_json(self) -> str:
+        """Serialize, for handing the plan to other workers."""
+        return json.dumps({
+            "lines": [asdict(ln) for ln in self.lines],
+            "cast": {k: asdict(v) for k, v in self.cast.items()},
+            "chapter_titles": self.chapter_titles,
+            "meta": self.meta,
+            "options": asdict(self.options),
+            "review": self.review,
+        }, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> StoryPlan:
+        raw = json.loads(data)
+        return cls(
+            lines=[Line(**ln) for ln in raw["lines"]],
+            cast={k: CastEntry(**v) for k, v in raw["cast"].items()},
+            chapter_titles=raw["chapter_titles"],
+            meta=raw["meta"],
+            options=RenderOptions(**raw["options"]),
+            review=raw["review"],
+        )
+
+
+@dataclass
+class RenderResult:
+    """Where a finished render's files are and what they say."""
+
+    out_dir: Path
+    narration_path: Path
+    dialogue_path: Path
+    transcript: list[dict]
+    chapters: list[dict]
+    duration_s: float
+    cast: dict[str, CastEntry]
+
+
+def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
+    """Attribute, split into lines and cast voices."""
+    attribution = attribute(document.text)
+    lines = plan_lines(document, attribution)
+    cast = cast_voices(lines, attribution.characters,
+                       narrator_voice_id=options.narrator_voice_id,
+                       profile=options.profile)
+    narrator = get_voice(cast["Narrator"].voice_id)
+    meta = {"title": document.title, "author": document.author,
+            "narrator": narrator.name, "sample_rate_hz": OUTPUT_RATE_HZ,
+            "source_format": document.source_format,
+            "first_person_narrator": attribution.narrator_name}
+    return StoryPlan(lines, cast, [c.title for c in document.chapters], meta, options,
+                     _review(lines))
+
+
+def synthesize_lines(
+    plan: StoryPlan,
+    indices: Iterable[int],
+    cache: LineCache,
+    synthesizer: Synthesizer | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> int:
+    """Speak the given lines into the cache; returns how many were synthesized anew."""
+    synth = synthesizer or get_synthesizer(plan.options.threads)
+    todo = list(indices)
+    total_chars = sum(len(plan.lines[i].text) for i in todo) or 1
+    done_chars = 0
+    fresh = 0
+    for i in todo:
+        line = plan.lines[i]
+        key = _key(plan, line, synth)
+        if not cache.has(key):
+            voice = get_voice(line.voice_id)
+            cache.put(key, synth.synthesize(line.text, voice))
+            fresh += 1
+        done_chars += len(line.text)
+        if progress:
+            progress(done_chars / total_chars)
+    return fresh
+
+
+def assemble_story(
+    plan: StoryPlan,
+    cache: LineCache,
+    out_dir: Path,
+    synthesizer: Synthesizer | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> RenderResult:
+    """Build both tracks and the JSON files from cached lines."""
+    synth = synthesizer or get_synthesizer(plan.options.threads)
+
+    def samples_for(index: int) -> np.ndarray:
+        line = plan.lines[index]
+        samples = cache.get(_key(plan, line, synth))
+        if samples is None:  # evicted or never made: make it now rather than fail
+            samples = cache.put(_key(plan, line, synth),
+                                synth.synthesize(line.text, get_voice(line.voice_id)))
+        return samples
+
+    asm = assemble(plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ,
+                   plan.chapter_titles, progress)
+    cast_json = {name: asdict(entry) for name, entry in plan.cast.items()}
+    transcript = write_outputs(asm, out_dir, {
+        "cast.json": cast_json, "meta.json": plan.meta, "review.json": plan.review})
+    return RenderResult(out_dir, asm.narration_path, asm.dialogue_path, transcript,
+                        asm.chapters, asm.duration_s, plan.cast)
+
+
+def render_story(
+    document: Document,
+    out_dir: Path,
+    options: RenderOptions | None = None,
+    *,
+    cache_dir: Path,
+    progress: Progress | None = None,
+    synthesizer: Synthesizer | None = None,
+) -> RenderResult:
+    """Render a story start to finish; re-running after a crash reuses cached lines."""
+    options = options or RenderOptions()
+    report = progress or (lambda fraction, stage: None)
+    started = time.perf_counter()
+
+    report(0.0, "attribution")
+    plan = plan_story(document, options)
+    report(_PLAN_SHARE, "synthesis")
+
+    synth_share = 1.0 - _PLAN_SHARE - _ASSEMBLY_SHARE
+    cache = LineCache(cache_dir, OUTPUT_RATE_HZ)
+    fresh = synthesize_lines(
+        plan, range(len(plan.lines)), cache, synthesizer,
+        lambda f: report(_PLAN_SHARE + synth_share * f, "synthesis"))
+
+    assembly_start = _PLAN_SHARE + synth_share
+    result = assemble_story(
+        plan, cache, Path(out_dir), synthesizer,
+        lambda f: report(assembly_start + _ASSEMBLY_SHARE * f, "assembly"))
+    report(1.0, "done")
+    logger.info("render: %d lines (%d synthesized, %d cached), %.1f s of audio in %.1f s",
+                len(plan.lines), fresh, len(plan.lines) - fresh, result.duration_s,
+                time.perf_counter() - started)
+    return result
+
+
+def _key(plan: StoryPlan, line: Line, synth: Synthesizer) -> str:
+    voice = get_voice(line.voice_id)
+    return line_key(synth.engine_version(voice), voice.id, voice.params, line.text,
+                    plan.options.replacements)
+
+
+def _review(lines: list[Line]) -> list[dict[str, object]]:
+    """The least certain attributions, for a person to check."""
+    spoken = [ln for ln in lines if ln.kind == "dialogue"]
+    spoken.sort(key=lambda ln: (ln.confidence, ln.start_char))
+    return [{"start_char": ln.start_char, "end_char": ln.end_char, "text": ln.text,
+             "speaker": ln.speaker, "confidence": round(ln.confidence, 3)}
+            for ln in spoken[:REVIEW_LINES]]

@@ -1,0 +1,191 @@
+"""Turn a document and its attribution into the ordered lines a story is read as.
+
+Every stretch of the text becomes one ``Line``: a chapter heading, a sentence of narration,
+or one quote with its speaker. Lines carry the pause that goes before them, so assembly
+needs no knowledge of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from talecast.pipeline.types import NARRATOR, Attribution, Chapter, Document, Utterance
+
+# Pauses before a line, in milliseconds.
+PAUSE_SENTENCE_MS = 280
+PAUSE_CLAUSE_MS = 120  # between a quote and the tag in the same sentence
+PAUSE_PARAGRAPH_MS = 650
+PAUSE_SPEAKER_CHANGE_MS = 180  # added on top when the voice changes
+PAUSE_CHAPTER_MS = 1800
+PAUSE_AFTER_HEADING_MS = 900
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+_SPACES = re.compile(r"\s+")
+_HAS_WORD = re.compile(r"\w")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr mt ft col gen capt lt sgt rev prof hon messrs mme mlle"
+    " no vol ch fig etc vs".split()
+)
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]\u201d\u2019]*\s+")
+
+
+@dataclass
+class Line:
+    """One unit of speech: what is said, by whom, and the pause before it."""
+
+    kind: str  # "heading", "narration" or "dialogue"
+    speaker: str  # NARRATOR or a character's name
+    text: str  # as the story prints it, whitespace collapsed
+    start_char: int
+    end_char: int
+    chapter: int
+    pause_before_ms: int
+    confidence: float = 1.0
+    voice_id: int = 0  # set by casting
+
+
+def plan_lines(document: Document, attribution: Attribution) -> list[Line]:
+    """Split the whole document into lines in reading order."""
+    utterances = sorted(attribution.utterances, key=lambda u: u.quote.start_char)
+    lines: list[Line] = []
+    cursor = 0
+    for index, chapter in enumerate(document.chapters):
+        chapter_utts, cursor = _utterances_within(utterances, cursor, chapter)
+        lines.extend(_chapter_lines(document.text, chapter, index, chapter_utts))
+    _add_speaker_change_pauses(lines)
+    return lines
+
+
+def _utterances_within(
+    utterances: list[Utterance], cursor: int, chapter: Chapter
+) -> tuple[list[Utterance], int]:
+    found = []
+    while cursor < len(utterances) and utterances[cursor].quote.start_char < chapter.end_char:
+        if utterances[cursor].quote.start_char >= chapter.start_char:
+            found.append(utterances[cursor])
+        cursor += 1
+    return found, cursor
+
+
+def _chapter_lines(
+    text: str, chapter: Chapter, index: int, utterances: list[Utterance]
+) -> Iterator[Line]:
+    start = chapter.start_char
+    first_pause = PAUSE_CHAPTER_MS if index > 0 else 0
+    heading_end = _heading_end(text, chapter)
+    if chapter.title:
+        title = _collapse(chapter.title)
+        yield Line("heading", NARRATOR, title, start, max(heading_end, start), index,
+                   first_pause)
+        first_pause = PAUSE_AFTER_HEADING_MS
+        start = max(heading_end, start)
+
+    pending_pause = first_pause
+    for line in _body_lines(text, start, chapter.end_char, index, utterances):
+        if pending_pause:
+            line.pause_before_ms = max(line.pause_before_ms, pending_pause)
+            pending_pause = 0
+        yield line
+
+
+def _heading_end(text: str, chapter: Chapter) -> int:
+    """Where the printed heading ends, when the chapter's text opens with its title."""
+    if not chapter.title:
+        return chapter.start_char
+    head = text[chapter.start_char : chapter.start_char + len(chapter.title) + 400]
+    words = chapter.title.split()
+    pattern = r"\s*" + r"\W*\s*".join(re.escape(w) for w in words) + r"[^\S\n]*[.:]?"
+    match = re.match(pattern, head, flags=re.IGNORECASE)
+    return chapter.start_char + match.end() if match else chapter.start_char
+
+
+def _body_lines(
+    text: str, start: int, end: int, chapter: int, utterances: list[Utterance]
+) -> Iterator[Line]:
+    """Narration sentences and quotes between ``start`` and ``end``, in order."""
+    pos = start
+    pause = 0
+    for utt in utterances:
+        q = utt.quote
+        if q.start_char < pos:  # overlapping quote: keep the first
+            continue
+        for line in _narration_lines(text, pos, q.start_char, chapter, pause):
+            yield line
+            pause = 0
+        pause = _gap_pause(text, pos, q.start_char, pause)
+        spoken = _collapse(q.text)
+        if _HAS_WORD.search(spoken):
+            yield Line("dialogue", utt.speaker, spoken, q.start_char, q.end_char,
+                       chapter, pause, confidence=utt.confidence)
+            pause = 0
+        pos = q.end_char
+    yield from _narration_lines(text, pos, end, chapter, pause)
+
+
+def _narration_lines(
+    text: str, start: int, end: int, chapter: int, pause: int
+) -> Iterator[Line]:
+    for para_start, para_end, breaks_before in _paragraphs(text, start, end):
+        if breaks_before:
+            pause = PAUSE_PARAGRAPH_MS
+        for s_start, s_end in _sentences(text, para_start, para_end):
+            sentence = _collapse(text[s_start:s_end])
+            if not _HAS_WORD.search(sentence):
+                continue
+            yield Line("narration", NARRATOR, sentence, s_start, s_end, chapter,
+                       pause or PAUSE_CLAUSE_MS)
+            pause = PAUSE_SENTENCE_MS
+
+
+def _gap_pause(text: str, start: int, end: int, pause: int) -> int:
+    """The pause before a quote, given the text between the last line and it."""
+    gap = text[start:end]
+    if _PARAGRAPH_BREAK.search(gap):
+        return PAUSE_PARAGRAPH_MS
+    if pause:
+        return pause
+    return PAUSE_SENTENCE_MS if re.search(r"[.!?]\s*$", gap) else PAUSE_CLAUSE_MS
+
+
+def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, follows a paragraph break) for each paragraph piece of a span."""
+    pos = start
+    breaks_before = False
+    for match in _PARAGRAPH_BREAK.finditer(text, start, end):
+        if match.start() > pos:
+            yield pos, match.start(), breaks_before
+        breaks_before = True
+        pos = match.end()
+    if pos < end:
+        yield pos, end, breaks_before
+
+
+def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    pos = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        if _ends_with_abbreviation(text, pos, match.start()):
+            continue
+        yield pos, match.end()
+        pos = match.end()
+    if pos < end:
+        yield pos, end
+
+
+def _ends_with_abbreviation(text: str, start: int, dot: int) -> bool:
+    word = re.search(r"(\w+)$", text[max(start, dot - 12) : dot])
+    if not word or text[dot] != ".":
+        return False
+    token = word.group(1)
+    return token.lower() in _ABBREVIATIONS or (len(token) == 1 and token.isupper())
+
+
+def _collapse(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def _add_speaker_change_pauses(lines: list[Line]) -> None:
+    for previous, line in zip(lines, lines[1:], strict=False):
+        if line.speaker != previous.speaker and line.pause_before_ms < PAUSE_CHAPTER_MS:
+            line.pause_before_ms += PAUSE_SPEAKER_CHANGE_MS

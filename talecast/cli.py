@@ -140,7 +140,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="talecast", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="talecast", description="Talecast: story files to multi-voice audio.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -17,6 +17,7 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     ├── AuthError                  a missing, unknown or revoked API key (HTTP 401)
     ├── LinkError                  a file link that expired or was altered (HTTP 403)
     ├── RunNotReadyError           a run that exists but has no result yet (HTTP 400)
+    ├── StorageError               a stored file is missing or storage cannot be written
     ├── QuotaError                 an account over its limit of stories in progress (400)
     ├── ExportError                an unknown export format or mastering profile, or a run
     │                              directory that lacks a rendered file (HTTP 422)
@@ -97,6 +98,10 @@ class LinkError(TalecastError):
 
 class RunNotReadyError(TalecastError):
     """A run that exists for the caller but has no finished result."""
+
+
+class StorageError(TalecastError):
+    """A storage key that is malformed or missing, or a back end that failed."""
 
 
 class QuotaError(TalecastError):

@@ -108,15 +108,16 @@ def assemble(
 
 
 def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[dict]:
-    """The Camb transcript: ``{start, end, text, speaker}`` in seconds, 2 decimals.
+    """The Camb transcript: ``{start, end, text, speaker}`` in seconds, millisecond steps.
 
-    Rounding start up and end down keeps items inside their audio and never overlapping.
+    Rounding start up and end down keeps every item inside its audio (for lines of at
+    least a millisecond), so items never overlap.
     """
     items = []
     for seg in segments:
-        start = np.ceil(seg.start_sample * 100 / sample_rate_hz) / 100
-        end = np.floor(seg.end_sample * 100 / sample_rate_hz) / 100
-        items.append({"start": float(start), "end": float(max(end, start)),
+        start_ms = -(-seg.start_sample * 1000 // sample_rate_hz)  # ceiling division
+        end_ms = max(seg.end_sample * 1000 // sample_rate_hz, start_ms)
+        items.append({"start": start_ms / 1000, "end": end_ms / 1000,
                       "text": seg.text, "speaker": seg.speaker})
     return items
 

@@ -1,0 +1,233 @@
+"""A render worker: claims queued stories and renders them, one at a time.
+
+Each worker is its own process (see :mod:`talecast.jobs.pool`). While a story renders, a
+heartbeat thread extends the claim's lease and records progress; if the claim is lost
+the render is abandoned at the next progress report. Renders share one line cache under
+the data folder, so a re-claimed story resumes instead of starting from zero.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from talecast.config import Settings
+from talecast.db import Story, make_engine
+from talecast.errors import TalecastError
+from talecast.jobs import queue
+from talecast.storage import Storage, get_storage
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_PERIOD_S = 1.0
+
+
+class ClaimLostError(Exception):
+    """Raised inside a render whose claim another worker has taken over."""
+
+
+class _Beat:
+    """Progress shared between the render (writer) and the heartbeat thread."""
+
+    def __init__(self) -> None:
+        self.progress = 0.0
+        self.stage = "starting"
+        self.lost = False
+        self.stop = threading.Event()
+
+
+def run_worker(settings: Settings, parent_pid: int, stop: Any = None) -> None:
+    """Process entry point: poll for tasks until ``stop`` is set or the parent dies."""
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, lambda *_: _exit_now())
+    _configure_child_logging()
+    engine = make_engine(settings.db_url)
+    storage = get_storage(settings)
+    worker_id = queue.worker_identity()
+    logger.info("worker %s: started", worker_id)
+
+    while os.getppid() == parent_pid and not (stop is not None and stop.is_set()):
+        with engine.connect() as conn:
+            claim = queue.claim_next(conn, worker_id, settings.lease_s)
+        if claim is None:
+            time.sleep(settings.poll_interval_s)
+            continue
+        process(engine, storage, settings, claim)
+    logger.info("worker %s: stopping", worker_id)
+
+
+def process(engine: Engine, storage: Storage, settings: Settings, claim: queue.Claim) -> None:
+    """Render one claimed story and end its task as SUCCESS or ERROR."""
+    log_extra = {"run_id": claim.run_id, "task_id": claim.task_id}
+    if claim.attempts > queue.MAX_ATTEMPTS:
+        with engine.connect() as conn:
+            queue.fail(
+                conn,
+                claim,
+                "INTERNAL_ERROR",
+                f"rendering stopped unexpectedly {claim.attempts - 1} times; "
+                "the story was not rendered",
+            )
+        logger.error("story run %s: gave up after %d attempts", claim.run_id,
+                     claim.attempts - 1, extra=log_extra)
+        return
+
+    logger.info("story run %s: started (attempt %d)", claim.run_id, claim.attempts,
+                extra=log_extra)
+    beat = _Beat()
+    thread = threading.Thread(
+        target=_heartbeat_loop, args=(engine, claim, settings, beat), daemon=True
+    )
+    thread.start()
+    started = time.monotonic()
+    try:
+        result = _render(engine, storage, settings, claim, beat)
+    except ClaimLostError:
+        logger.warning("story run %s: claim lost; another worker continues",
+                       claim.run_id, extra=log_extra)
+        return
+    except TalecastError as exc:
+        _end_failed(engine, claim, exc.reason, str(exc))
+        return
+    except Exception as exc:  # a bug, not the user's input: keep the worker alive
+        logger.error("story run %s: render failed", claim.run_id, exc_info=True,
+                     extra=log_extra)
+        _end_failed(engine, claim, "INTERNAL_ERROR",
+                    f"rendering failed because of an internal error ({type(exc).__name__})")
+        return
+    finally:
+        beat.stop.set()
+        thread.join()
+
+    render_s = time.monotonic() - started
+    with engine.connect() as conn:
+        done = queue.finish(conn, claim, render_s=round(render_s, 3), **result)
+    if done:
+        logger.info("story run %s: finished in %.1f s (%.1f s of audio)", claim.run_id,
+                    render_s, result["duration_s"], extra=log_extra)
+        shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
+    else:
+        logger.warning("story run %s: finished but the claim was lost", claim.run_id,
+                       extra=log_extra)
+
+
+def _render(
+    engine: Engine, storage: Storage, settings: Settings, claim: queue.Claim, beat: _Beat
+) -> dict[str, Any]:
+    from talecast.pipeline.reading import read_story
+    from talecast.pipeline.render import RenderOptions, render_story
+
+    with engine.connect() as conn:
+        story = conn.execute(
+            select(Story.upload_key, Story.narrator_voice_id).where(
+                Story.run_id == claim.run_id
+            )
+        ).one()
+    with storage.open(story.upload_key) as fh:
+        data = fh.read()
+
+    def progress(fraction: float, stage: str) -> None:
+        if beat.lost:
+            raise ClaimLostError(claim.task_id)
+        beat.progress = 100.0 * float(fraction)
+        beat.stage = stage
+
+    beat.stage = "reading"
+    document = read_story(data)
+    options = RenderOptions(
+        narrator_voice_id=story.narrator_voice_id,
+        profile=settings.voice_profile,
+        threads=settings.threads_per_worker,
+    )
+    out_dir = settings.work_dir / claim.task_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    rendered = render_story(
+        document, out_dir, options, cache_dir=settings.cache_dir, progress=progress
+    )
+    if beat.lost:
+        raise ClaimLostError(claim.task_id)
+
+    narration_key = f"runs/{claim.run_id}/narration.flac"
+    dialogue_key = f"runs/{claim.run_id}/dialogue.flac"
+    storage.put_file(narration_key, Path(rendered.narration_path))
+    storage.put_file(dialogue_key, Path(rendered.dialogue_path))
+    return {
+        "narration_key": narration_key,
+        "dialogue_key": dialogue_key,
+        "duration_s": float(rendered.duration_s),
+        "transcript_json": transcript_json(rendered.transcript),
+        "chapters_json": json.dumps(rendered.chapters, separators=(",", ":")),
+    }
+
+
+def transcript_json(items: list[dict[str, Any]]) -> str:
+    """The transcript as stored and served: compact JSON, times to 2 decimals."""
+    clean = [
+        {
+            "start": round(float(item["start"]), 2),
+            "end": round(float(item["end"]), 2),
+            "text": str(item["text"]),
+            "speaker": str(item["speaker"]),
+        }
+        for item in items
+    ]
+    return json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
+
+
+def _end_failed(engine: Engine, claim: queue.Claim, reason: str, message: str) -> None:
+    with engine.connect() as conn:
+        queue.fail(conn, claim, reason, message)
+    logger.info("story run %s: failed with %s: %s", claim.run_id, reason, message,
+                extra={"run_id": claim.run_id, "task_id": claim.task_id})
+
+
+def _heartbeat_loop(
+    engine: Engine, claim: queue.Claim, settings: Settings, beat: _Beat
+) -> None:
+    while not beat.stop.wait(HEARTBEAT_PERIOD_S):
+        try:
+            with engine.connect() as conn:
+                held = queue.heartbeat(
+                    conn, claim, settings.lease_s, beat.progress, beat.stage
+                )
+        except Exception:  # a locked or busy database: try again next beat
+            logger.warning("story run %s: heartbeat failed", claim.run_id, exc_info=True)
+            continue
+        if not held:
+            beat.lost = True
+            return
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (best effort elsewhere)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        logger.debug("worker: prctl unavailable; relying on the parent-pid check")
+
+
+def _exit_now() -> None:
+    # A render holds no state that a later claim cannot rebuild from the line cache.
+    os._exit(0)
+
+
+def _configure_child_logging() -> None:
+    if not logging.getLogger().handlers:
+        level = os.environ.get("TALECAST_LOG_LEVEL", "INFO").upper()
+        logging.basicConfig(
+            level=level,
+            format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+        )

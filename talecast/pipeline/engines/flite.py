@@ -1,0 +1,71 @@
+"""CMU flite (Debian package ``flite``), run as a subprocess writing a temporary WAV."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from talecast.errors import EngineError
+from talecast.pipeline.voices import Voice
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_S = 120
+
+
+class FliteEngine:
+    """flite voices kal16, awb, rms and slt (16 kHz)."""
+
+    name = "flite"
+
+    def synthesize(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
+        """Audio at flite's native rate for one piece of text."""
+        binary = shutil.which("flite")
+        if binary is None:
+            raise EngineError(
+                f"flite is not installed, so voice {voice.id} ({voice.name}) cannot "
+                "speak; run: apt-get install flite"
+            )
+        with tempfile.TemporaryDirectory(prefix="talecast-flite-") as tmp:
+            text_path, wav_path = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
+            text_path.write_text(text + "\n", encoding="utf-8")
+            command = [binary, "-voice", str(voice.param("voice")), "-f",
+                       str(text_path), "-o", str(wav_path)]
+            try:
+                subprocess.run(command, capture_output=True, timeout=TIMEOUT_S,
+                               check=True)
+                audio, rate = sf.read(wav_path, dtype="float32", always_2d=False)
+            except subprocess.CalledProcessError as exc:
+                detail = exc.stderr.decode(errors="replace").strip()[:200]
+                raise EngineError(
+                    f"flite failed to speak voice {voice.id} ({voice.name}): {detail}"
+                ) from exc
+            except (OSError, subprocess.SubprocessError, sf.LibsndfileError) as exc:
+                raise EngineError(
+                    f"flite failed to speak voice {voice.id} ({voice.name}): {exc}"
+                ) from exc
+        return np.asarray(audio, np.float32), int(rate)
+
+    def version(self, voice: Voice) -> str:
+        """The flite binary's version plus the voice's parameters."""
+        return f"flite-{_flite_version()}:{voice.params}"
+
+
+@functools.cache
+def _flite_version() -> str:
+    binary = shutil.which("flite")
+    if binary is None:
+        return "missing"
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.split("\n", 1)[0].strip() or "unknown"

@@ -1,0 +1,325 @@
+"""Mastering: measure a chapter's loudness and bring it to a delivery profile.
+
+Three profiles (numbers from ACX, Apple Podcasts and EBU R 128 v4.0):
+
+- ``acx``: RMS between -23 and -18 dB, peak at most -3 dB, noise floor at most -60 dB,
+  0.5-1 s of room tone at the head and 1-5 s at the tail of every chapter.
+- ``podcast``: integrated loudness -16 LUFS (+-1 LU), true peak at most -1 dBTP.
+- ``r128``: integrated loudness -23 LUFS (+-1 LU), true peak at most -1 dBTP.
+
+Integrated loudness and loudness range come from pyloudnorm (ITU-R BS.1770-4, EBU Tech
+3342). True peak is the largest absolute value of the signal oversampled four times. Levels
+of digital silence are reported as :data:`DB_FLOOR` instead of minus infinity.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pyloudnorm
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+from scipy.signal import resample_poly
+
+logger = logging.getLogger(__name__)
+
+MASTER_PROFILES = ("acx", "podcast", "r128")
+DB_FLOOR = -120.0  # reported for digital silence
+TRUE_PEAK_OVERSAMPLING = 4
+SILENCE_THRESHOLD_DB = -60.0  # a 10 ms frame quieter than this counts as room tone
+NOISE_WINDOW_S = 0.5  # the noise floor is the RMS of the quietest window this long
+LIMITER_MARGIN_DB = 0.5  # the limiter aims this far below a profile's peak ceiling
+LIMITER_RAMP_S = 0.010  # attack/release of the limiter's gain
+
+_FRAME_S = 0.010
+_BLOCK_SAMPLES = 1 << 18  # oversampling works on blocks this long
+_BLOCK_PAD = 64  # input samples of context on each side of a block
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A delivery profile: what is aimed at and what is checked."""
+
+    name: str
+    target_lufs: float | None = None  # integrated loudness aimed at
+    lufs_tolerance_lu: float = 1.0
+    target_rms_db: float | None = None  # unweighted RMS aimed at (ACX)
+    rms_range_db: tuple[float, float] | None = None
+    max_peak_db: float = -1.0  # true peak ceiling, dBTP
+    max_noise_floor_db: float | None = None
+    head_tone_s: tuple[float, float] | None = None  # room tone at a chapter's start
+    tail_tone_s: tuple[float, float] | None = None  # room tone at a chapter's end
+
+
+PROFILES: dict[str, Profile] = {
+    "acx": Profile(
+        "acx",
+        target_rms_db=-20.0,
+        rms_range_db=(-23.0, -18.0),
+        max_peak_db=-3.0,
+        max_noise_floor_db=-60.0,
+        head_tone_s=(0.5, 1.0),
+        tail_tone_s=(1.0, 5.0),
+    ),
+    "podcast": Profile("podcast", target_lufs=-16.0, max_peak_db=-1.0),
+    "r128": Profile("r128", target_lufs=-23.0, max_peak_db=-1.0),
+}
+
+
+@dataclass(frozen=True)
+class LoudnessReport:
+    """What was measured on one stretch of audio; levels in dB relative to full scale."""
+
+    duration_s: float
+    integrated_lufs: float
+    loudness_range_lu: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    rms_dbfs: float
+    noise_floor_dbfs: float
+    head_silence_s: float  # room tone before the first sound
+    tail_silence_s: float  # room tone after the last sound
+
+    def to_dict(self) -> dict[str, float]:
+        """Return the fields rounded to 0.01 for a JSON report."""
+        return {k: round(v, 2) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class MasteredChapter:
+    """A chapter brought to a profile, and what was done to it."""
+
+    audio_f32: np.ndarray
+    gain_db: float
+    limited: bool
+    head_pad_samples: int  # room tone added (negative: removed) at the start
+    tail_pad_samples: int  # room tone added (negative: removed) at the end
+
+
+def measure(audio_f32: np.ndarray, sample_rate_hz: int) -> LoudnessReport:
+    """Measure loudness, loudness range, peaks, RMS, noise floor and room tone."""
+    x = np.asarray(audio_f32, dtype=np.float64).reshape(-1)
+    duration_s = x.size / sample_rate_hz
+    mean_square = float(np.mean(x * x)) if x.size else 0.0
+    sample_peak = float(np.max(np.abs(x))) if x.size else 0.0
+    true_peak = float(np.max(_peak_envelope(x))) if x.size else 0.0
+    head_s, tail_s = _silent_ends(x, sample_rate_hz)
+
+    return LoudnessReport(
+        duration_s=duration_s,
+        integrated_lufs=_integrated_lufs(x, sample_rate_hz),
+        loudness_range_lu=_loudness_range(x, sample_rate_hz),
+        true_peak_dbtp=_db(true_peak),
+        sample_peak_dbfs=_db(sample_peak),
+        rms_dbfs=_db(math.sqrt(mean_square)),
+        noise_floor_dbfs=_noise_floor_db(x, sample_rate_hz),
+        head_silence_s=head_s,
+        tail_silence_s=tail_s,
+    )
+
+
+def check(report: LoudnessReport, profile: Profile) -> list[str]:
+    """Return what fails the profile, one sentence each; an empty list is a PASS."""
+    failures = []
+    if profile.target_lufs is not None:
+        off = report.integrated_lufs - profile.target_lufs
+        if abs(off) > profile.lufs_tolerance_lu:
+            failures.append(
+                f"integrated loudness {report.integrated_lufs:.1f} LUFS is outside "
+                f"{profile.target_lufs:.0f} +-{profile.lufs_tolerance_lu:.0f} LU"
+            )
+    if profile.rms_range_db is not None:
+        low, high = profile.rms_range_db
+        if not low <= report.rms_dbfs <= high:
+            failures.append(
+                f"RMS {report.rms_dbfs:.1f} dB is outside {low:.0f}..{high:.0f} dB"
+            )
+    if report.true_peak_dbtp > profile.max_peak_db:
+        failures.append(
+            f"true peak {report.true_peak_dbtp:.1f} dBTP is above "
+            f"{profile.max_peak_db:.0f} dBTP"
+        )
+    if (
+        profile.max_noise_floor_db is not None
+        and report.noise_floor_dbfs > profile.max_noise_floor_db
+    ):
+        failures.append(
+            f"noise floor {report.noise_floor_dbfs:.1f} dB is above "
+            f"{profile.max_noise_floor_db:.0f} dB"
+        )
+    failures += _check_tone("head", report.head_silence_s, profile.head_tone_s)
+    failures += _check_tone("tail", report.tail_silence_s, profile.tail_tone_s)
+    return failures
+
+
+def master_chapter(
+    audio_f32: np.ndarray, sample_rate_hz: int, profile: Profile
+) -> MasteredChapter:
+    """Apply gain, a true-peak limiter and room tone so the chapter meets ``profile``."""
+    x = np.asarray(audio_f32, dtype=np.float64).reshape(-1)
+    head_pad, tail_pad = _room_tone_pads(x, sample_rate_hz, profile)
+    x = _pad(x, head_pad, tail_pad)
+
+    # Gain towards the target, limit, then correct for what the limiter took away.
+    gain_db = 0.0
+    level = _level(x, sample_rate_hz, profile)
+    target = profile.target_lufs
+    if target is None:
+        target = profile.target_rms_db
+    y, limited = x, False
+    if target is not None and level > DB_FLOOR:
+        for _ in range(3):
+            gain_db += target - level
+            y, limited = _limit(
+                x * 10 ** (gain_db / 20), sample_rate_hz, profile.max_peak_db
+            )
+            level = _level(y, sample_rate_hz, profile)
+            if abs(level - target) < 0.1:
+                break
+
+    logger.debug(
+        "mastering %s: gain %.2f dB, limited %s, room tone %+d/%+d samples",
+        profile.name, gain_db, limited, head_pad, tail_pad,
+    )
+    return MasteredChapter(y.astype(np.float32), gain_db, limited, head_pad, tail_pad)
+
+
+# ---- measurement helpers ------------------------------------------------------------
+
+
+def _db(amplitude: float) -> float:
+    if amplitude <= 0 or not math.isfinite(amplitude):
+        return DB_FLOOR
+    return max(DB_FLOOR, 20 * math.log10(amplitude))
+
+
+def _level(x: np.ndarray, sample_rate_hz: int, profile: Profile) -> float:
+    if profile.target_lufs is not None:
+        return _integrated_lufs(x, sample_rate_hz)
+    return _db(math.sqrt(float(np.mean(x * x)))) if x.size else DB_FLOOR
+
+
+def _integrated_lufs(x: np.ndarray, sample_rate_hz: int) -> float:
+    meter = pyloudnorm.Meter(sample_rate_hz)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = float(meter.integrated_loudness(x))
+    except ValueError:  # shorter than one 400 ms gating block
+        return DB_FLOOR
+    return value if math.isfinite(value) else DB_FLOOR
+
+
+def _loudness_range(x: np.ndarray, sample_rate_hz: int) -> float:
+    meter = pyloudnorm.Meter(sample_rate_hz)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = float(meter.loudness_range(x))
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) else 0.0
+
+
+def _peak_envelope(x: np.ndarray) -> np.ndarray:
+    """Per input sample, the largest absolute value among its oversampled points."""
+    up = TRUE_PEAK_OVERSAMPLING
+    envelope = np.empty(x.size, dtype=np.float64)
+    for start in range(0, x.size, _BLOCK_SAMPLES):
+        end = min(start + _BLOCK_SAMPLES, x.size)
+        lo, hi = max(0, start - _BLOCK_PAD), min(x.size, end + _BLOCK_PAD)
+        dense = resample_poly(x[lo:hi], up, 1)[(start - lo) * up : (end - lo) * up]
+        envelope[start:end] = np.abs(dense).reshape(-1, up).max(axis=1)
+    return np.maximum(envelope, np.abs(x))
+
+
+def _frame_rms(x: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    frame = max(1, int(sample_rate_hz * _FRAME_S))
+    count = x.size // frame
+    if count == 0:
+        return np.sqrt(np.array([np.mean(x * x)])) if x.size else np.zeros(0)
+    frames = x[: count * frame].reshape(count, frame)
+    return np.sqrt(np.mean(frames * frames, axis=1))
+
+
+def _silent_ends(x: np.ndarray, sample_rate_hz: int) -> tuple[float, float]:
+    rms = _frame_rms(x, sample_rate_hz)
+    loud = np.flatnonzero(rms >= 10 ** (SILENCE_THRESHOLD_DB / 20))
+    if loud.size == 0:
+        return x.size / sample_rate_hz, x.size / sample_rate_hz
+    frame = max(1, int(sample_rate_hz * _FRAME_S))
+    head = loud[0] * frame
+    tail = x.size - (loud[-1] + 1) * frame
+    return float(head) / sample_rate_hz, float(tail) / sample_rate_hz
+
+
+def _noise_floor_db(x: np.ndarray, sample_rate_hz: int) -> float:
+    rms = _frame_rms(x, sample_rate_hz)
+    if rms.size == 0:
+        return DB_FLOOR
+    frames = max(1, min(rms.size, int(round(NOISE_WINDOW_S / _FRAME_S))))
+    window_ms = uniform_filter1d(rms * rms, size=frames, mode="nearest")
+    return _db(math.sqrt(max(0.0, float(np.min(window_ms)))))
+
+
+def _check_tone(
+    where: str, measured_s: float, wanted: tuple[float, float] | None
+) -> list[str]:
+    if wanted is None:
+        return []
+    low, high = wanted
+    # Silence is measured in 10 ms frames: allow one frame either way.
+    if low - _FRAME_S <= measured_s <= high + _FRAME_S:
+        return []
+    return [f"room tone at the {where} is {measured_s:.2f} s, expected {low}-{high} s"]
+
+
+# ---- processing helpers -------------------------------------------------------------
+
+
+def _room_tone_pads(
+    x: np.ndarray, sample_rate_hz: int, profile: Profile
+) -> tuple[int, int]:
+    """Samples to add (or, if negative, remove) at each end to reach the room tone."""
+    if profile.head_tone_s is None or profile.tail_tone_s is None:
+        return 0, 0
+    head_s, tail_s = _silent_ends(x, sample_rate_hz)
+    if head_s * sample_rate_hz >= x.size:  # nothing but silence
+        return 0, 0
+
+    def pad(measured_s: float, wanted: tuple[float, float]) -> int:
+        goal_s = min(max(measured_s, wanted[0]), wanted[1])
+        return int(round((goal_s - measured_s) * sample_rate_hz))
+
+    return pad(head_s, profile.head_tone_s), pad(tail_s, profile.tail_tone_s)
+
+
+def _pad(x: np.ndarray, head: int, tail: int) -> np.ndarray:
+    x = x[-head:] if head < 0 else np.concatenate([np.zeros(head), x])
+    x = x[: x.size + tail] if tail < 0 else np.concatenate([x, np.zeros(tail)])
+    return x
+
+
+def _limit(
+    x: np.ndarray, sample_rate_hz: int, max_peak_db: float
+) -> tuple[np.ndarray, bool]:
+    """Lower the gain around every true peak above the ceiling; True if it acted.
+
+    The gain curve is a running minimum over +-ramp followed by a moving average over one
+    ramp, so at every sample it is at most the gain that sample needs.
+    """
+    ceiling = 10 ** ((max_peak_db - LIMITER_MARGIN_DB) / 20)
+    limited = False
+    ramp = max(1, int(sample_rate_hz * LIMITER_RAMP_S))
+    for _ in range(4):
+        need = np.minimum(1.0, ceiling / np.maximum(_peak_envelope(x), 1e-12))
+        if need.min() >= 1.0:
+            break
+        gain = minimum_filter1d(need, size=2 * ramp + 1, mode="nearest")
+        gain = uniform_filter1d(gain, size=ramp + 1, mode="nearest")
+        x = x * gain
+        limited = True
+    return x, limited

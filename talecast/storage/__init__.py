@@ -1,0 +1,22 @@
+"""File storage behind a small interface: uploads and rendered audio, by key.
+
+Keys are relative POSIX paths such as ``uploads/<task_id>`` or ``runs/<run_id>/x.flac``.
+:class:`LocalStorage` keeps them under one folder; other back ends (S3, issue #4) implement
+the same :class:`Storage` protocol and may hand out their own URLs.
+"""
+
+from __future__ import annotations
+
+from talecast.storage.base import Storage, StorageError
+from talecast.storage.local import LocalStorage
+
+__all__ = ["LocalStorage", "Storage", "StorageError", "get_storage"]
+
+
+def get_storage(settings: object) -> Storage:
+    """The storage back end the settings ask for."""
+    from talecast.config import Settings
+
+    assert isinstance(settings, Settings)
+    # TODO(#4): an S3 back end selected by settings.storage == "s3".
+    return LocalStorage(settings.files_dir)

@@ -1,0 +1,102 @@
+"""The talecast command as a user runs it: real subprocesses, real files."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STORY = ROOT / "examples" / "lighthouse.md"
+
+
+def run(*args, cwd=None, env_extra=None):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "talecast.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def test_convert_writes_narration_dialogue_transcript_and_cast(tmp_path):
+    out = tmp_path / "out"
+    proc = run("convert", STORY, "-o", out, "--profile", "fast", "--cache-dir",
+               tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("narration.flac", "dialogue.flac", "transcript.json", "cast.json"):
+        assert (out / name).stat().st_size > 0, name
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert transcript[0]["speaker"] == "Narrator"
+    assert set(transcript[0]) == {"start", "end", "text", "speaker"}
+    cast = json.loads((out / "cast.json").read_text())
+    assert {"voice_id", "gender", "lines"} <= set(cast["Martha"])
+
+
+def test_convert_with_chosen_narrator_uses_that_voice(tmp_path):
+    voices = [json.loads(ln) for ln in run("voices", "--json").stdout.splitlines()]
+    fast = [v for v in voices if "fast" in v["profiles"]]
+    chosen = fast[-1]["id"]
+    out = tmp_path / "out"
+    proc = run("convert", STORY, "-o", out, "--profile", "fast", "--narrator", chosen,
+               "--cache-dir", tmp_path / "cache", "-q")
+    assert proc.returncode == 0, proc.stderr
+    cast = json.loads((out / "cast.json").read_text())
+    assert cast["Narrator"]["voice_id"] == chosen
+    assert all(e["voice_id"] != chosen for n, e in cast.items() if n != "Narrator")
+
+
+def test_voices_lists_at_least_eight_voices_three_male():
+    proc = run("voices", "--json")
+    assert proc.returncode == 0, proc.stderr
+    voices = [json.loads(ln) for ln in proc.stdout.splitlines()]
+    assert len({v["id"] for v in voices}) >= 8
+    assert sum(v["gender"] == "male" for v in voices) >= 3
+    assert all(v["licence"] for v in voices)
+
+
+def test_attribute_jsonl_gives_offsets_into_the_text_and_speakers():
+    proc = run("attribute", STORY, "--jsonl")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(ln) for ln in proc.stdout.splitlines()]
+    text = STORY.read_text(encoding="utf-8")
+    assert len(rows) >= 10
+    for row in rows:
+        assert set(row) == {"start_char", "end_char", "text", "speaker", "confidence"}
+        assert row["text"] in text[row["start_char"]:row["end_char"]]
+        assert 0 <= row["confidence"] <= 1
+    assert rows[0]["speaker"] == "Martha"
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty"),
+    (b"   \n\t\n", "empty"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, ""),
+    (b"PK\x03\x04 not really a zip", ""),
+])
+def test_convert_bad_input_prints_one_error_line_and_fails(tmp_path, content, expected):
+    story = tmp_path / "story.bin"
+    story.write_bytes(content)
+    proc = run("convert", story, "-o", tmp_path / "out", "--profile", "fast")
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+    assert expected in lines[0].lower()
+    assert "Traceback" not in proc.stderr
+
+
+def test_convert_missing_file_is_one_error_line(tmp_path):
+    proc = run("convert", tmp_path / "nope.txt", "-o", tmp_path / "out")
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("Error: ") and proc.stderr.count("\n") == 1
+
+
+def test_story_without_dialogue_is_narrated_by_the_narrator_alone(tmp_path):
+    story = tmp_path / "plain.txt"
+    story.write_text("The river ran on. Nobody said a word that night.\n\nMorning came.\n")
+    out = tmp_path / "out"
+    proc = run("convert", story, "-o", out, "--profile", "fast", "--cache-dir",
+               tmp_path / "cache")
+    assert proc.returncode == 0, proc.stderr
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert {t["speaker"] for t in transcript} == {"Narrator"}
+    assert len(transcript) == 3

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None  # default: sqlite file under data_dir
     env: Literal["production", "development"] = "production"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     secret_key: str | None = None
     public_base_url: str | None = None  # e.g. https://talecast.example.org
     workers: int = Field(1, ge=0, le=64)  # render worker processes; 0 = none

@@ -50,7 +50,7 @@ def run_worker(settings: Settings, parent_pid: int, stop: Any = None) -> None:
     """Process entry point: poll for tasks until ``stop`` is set or the parent dies."""
     _die_with_parent()
     signal.signal(signal.SIGTERM, lambda *_: _exit_now())
-    _configure_child_logging()
+    _configure_child_logging(settings.log_level)
     engine = make_engine(settings.db_url)
     storage = get_storage(settings)
     worker_id = queue.worker_identity()
@@ -224,10 +224,9 @@ def _exit_now() -> None:
     os._exit(0)
 
 
-def _configure_child_logging() -> None:
+def _configure_child_logging(level: str) -> None:
     if not logging.getLogger().handlers:
-        level = os.environ.get("TALECAST_LOG_LEVEL", "INFO").upper()
         logging.basicConfig(
-            level=level,
+            level=level.upper(),
             format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
         )

@@ -35,6 +35,7 @@ LIMITER_MARGIN_DB = 0.5  # the limiter aims this far below a profile's peak ceil
 LIMITER_RAMP_S = 0.010  # attack/release of the limiter's gain
 
 _FRAME_S = 0.010
+_TONE_MARGIN_S = 0.05
 _BLOCK_SAMPLES = 1 << 18  # oversampling works on blocks this long
 _BLOCK_PAD = 64  # input samples of context on each side of a block
 
@@ -291,7 +292,11 @@ def _room_tone_pads(
         return 0, 0
 
     def pad(measured_s: float, wanted: tuple[float, float]) -> int:
-        goal_s = min(max(measured_s, wanted[0]), wanted[1])
+        # Aim a little inside the range: silence is measured in whole frames.
+        low, high = wanted[0] + _TONE_MARGIN_S, wanted[1] - _TONE_MARGIN_S
+        if low <= measured_s <= high:
+            return 0
+        goal_s = min(max(measured_s, low), high)
         return int(round((goal_s - measured_s) * sample_rate_hz))
 
     return pad(head_s, profile.head_tone_s), pad(tail_s, profile.tail_tone_s)

@@ -1,0 +1,1 @@
+"""Background work: the task queue and the render worker processes."""

@@ -1,0 +1,218 @@
+"""Find a story's cast: the people the narration names, aliases merged, gender inferred.
+
+Names are capitalised words that the story does not also use as ordinary lower-case
+words, with or without an honorific (``Mr. Knightley``, ``Lady Catherine``). Mentions are
+merged into characters: a full name (``Harriet Smith``) absorbs its first name
+(``Harriet``), common nicknames (``Lizzy``) and an honorific with its surname when that
+surname belongs to one person only (``Miss Smith``); ``Mr.``, ``Mrs.`` and ``Miss`` with
+the same surname stay different people unless one full name ties them. Capitalised
+descriptions used as speakers (``said the Caterpillar``) become characters too. Gender
+comes from honorifics, a list of given names, and the pronouns that follow a mention.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from collections import Counter
+
+from talecast.pipeline.attribution.cast import Cast, Person
+from talecast.pipeline.attribution.lexicon import (
+    FIRST_NAME_TITLES,
+    HONORIFICS,
+    NICKNAMES,
+    NOT_NAMES,
+    SPEECH_VERBS,
+)
+from talecast.pipeline.attribution.names import GIVEN_NAME_GENDER
+from talecast.pipeline.types import Character, Quote
+
+logger = logging.getLogger(__name__)
+
+# A person needs this many mentions to join the cast, unless a speech tag names them.
+MIN_MENTIONS = 2
+# "Mr. X" merges into the one full name "F X" only when used at most this many times as
+# often as the full name; a far more frequent "Mr. X" is another family member.
+MAX_TITLE_TO_FULL_RATIO = 3.0
+
+_TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
+_MENTION_RE = re.compile(
+    rf"\b(?:(?P<hon>{_HON})\.?\s+)?"
+    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:(?:de|De|van|von|du|le|La|Le)[ \t]+)?{_TOKEN}){{0,2}})"
+    r"(?!['\w])"
+)
+_DESCRIPTION_RE = re.compile(rf"\b(?:the|The)[ \t\n]+(?P<desc>{_TOKEN}(?:[ \t]{_TOKEN})?)\b")
+_WORD_RE = re.compile(r"[A-Za-z]+")
+_PRONOUN_RE = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b|[.!?;]")
+_NARRATOR_NAME_RE = re.compile(
+    rf"\b(?:[Mm]y name (?:is|was)|[Cc]all me|I am called|I was called)\s+"
+    rf"(?P<name>(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s{_TOKEN})?)"
+)
+
+
+def find_characters(text: str, quotes: list[Quote]) -> list[Character]:
+    """Return the story's characters, most mentioned first, aliases merged."""
+    return build_cast(text, quotes).characters
+
+
+def build_cast(text: str, quotes: list[Quote]) -> Cast:
+    """Find the cast and keep what attribution needs: mentions and an alias index."""
+    starts = [q.start_char for q in quotes]
+    ends = [q.end_char for q in quotes]
+
+    def in_quote(pos: int) -> bool:
+        k = bisect.bisect_right(starts, pos) - 1
+        return k >= 0 and pos < ends[k]
+
+    lower, capital = _word_counts(text)
+    raw: list[tuple[int, int, str | None, tuple[str, ...]]] = []
+    for m in _MENTION_RE.finditer(text):
+        if in_quote(m.start()):
+            continue
+        hon = m.group("hon")
+        tokens = tuple(m.group("names").replace("\t", " ").split(" "))
+        tokens = tuple(t for t in tokens if t)
+        if hon is None:
+            tokens = _strip_common(tokens, lower, capital)
+        if hon is not None and hon.lower() in NOT_NAMES and not _followed_by_dot(m):
+            hon_is_word = hon.lower() in {"sir", "lady", "lord", "madam"}
+            if hon_is_word and tokens and tokens[0].lower() in NOT_NAMES:
+                continue
+        if tokens:
+            raw.append((m.start(), m.end(), hon, tokens))
+
+    descriptions = _speaking_descriptions(text, quotes)
+    cast = _merge(raw, descriptions, text, in_quote)
+    _infer_gender(cast, text)
+    cast.narrator_name = _narrator_name(text, quotes, cast)
+    cast.finish(MIN_MENTIONS)
+    logger.debug("characters: %d found", len(cast.characters))
+    return cast
+
+
+def _followed_by_dot(m: re.Match[str]) -> bool:
+    return "." in m.group(0)[: m.start("names") - m.start()]
+
+
+def _word_counts(text: str) -> tuple[Counter[str], Counter[str]]:
+    """Count each word's lower-case and capitalised uses."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for w in _WORD_RE.findall(text):
+        if w[0].isupper():
+            capital[w.lower()] += 1
+        else:
+            lower[w] += 1
+    return lower, capital
+
+
+def _is_name_word(tok: str, lower: Counter[str], capital: Counter[str]) -> bool:
+    low = tok.lower()
+    if low in NOT_NAMES or low in HONORIFICS and low not in GIVEN_NAME_GENDER:
+        return False
+    return lower[low] * 2 < capital[low] or (low in GIVEN_NAME_GENDER and lower[low] < 5)
+
+
+def _strip_common(
+    tokens: tuple[str, ...], lower: Counter[str], capital: Counter[str]
+) -> tuple[str, ...]:
+    """Drop leading and trailing words that are ordinary words, not names."""
+    toks = list(tokens)
+    while toks and not _is_name_word(toks[0], lower, capital):
+        toks.pop(0)
+    while toks and not _is_name_word(toks[-1], lower, capital):
+        toks.pop()
+    return tuple(toks)
+
+
+def _speaking_descriptions(text: str, quotes: list[Quote]) -> Counter[str]:
+    """Capitalised descriptions named in a speech tag ("said the Hatter")."""
+    found: Counter[str] = Counter()
+    for q in quotes:
+        window = text[q.end_char : q.end_char + 60]
+        m = re.match(r"[\s,]*(\w+)\s+the\s+((?:[A-Z][a-z]+\s?){1,2})", window)
+        if m and m.group(1).lower() in SPEECH_VERBS:
+            found[m.group(2).strip()] += 1
+        m = re.match(r"[\s,]*the\s+((?:[A-Z][a-z]+\s?){1,2})\s*(\w+)", window)
+        if m and m.group(2).lower() in SPEECH_VERBS:
+            found[m.group(1).strip()] += 1
+    return found
+
+
+def _merge(raw, descriptions, text, in_quote) -> Cast:  # type: ignore[no-untyped-def]
+    """Turn raw mentions into people, merging aliases (see module docstring)."""
+    cast = Cast()
+    counts: Counter[tuple[str | None, tuple[str, ...]]] = Counter(
+        (None if h is None else h.lower(), t) for _, _, h, t in raw
+    )
+
+    # Full names first: they anchor first names, surnames and titles.
+    for (hon, toks), n in counts.most_common():
+        if len(toks) >= 2 and (hon is None or hon not in FIRST_NAME_TITLES or True):
+            cast.person_for_full(hon, toks, n)
+    for (hon, toks), n in counts.most_common():
+        if len(toks) == 1 and hon is not None:
+            cast.person_for_titled(hon, toks[0], n, MAX_TITLE_TO_FULL_RATIO)
+    for (hon, toks), n in counts.most_common():
+        if len(toks) == 1 and hon is None:
+            cast.person_for_bare(toks[0], n, NICKNAMES, GIVEN_NAME_GENDER)
+    for desc, n in descriptions.items():
+        cast.person_for_description(desc, n)
+    for m in _DESCRIPTION_RE.finditer(text):
+        if not in_quote(m.start()) and m.group("desc") in descriptions:
+            cast.add_mention(m.start(), m.end(), cast.lookup("the " + m.group("desc")))
+
+    for start, end, hon, toks in raw:
+        cast.add_mention(start, end, cast.lookup_parts(hon, toks))
+    return cast
+
+
+def _infer_gender(cast: Cast, text: str) -> None:
+    """Vote on each person's gender from titles, given names and following pronouns."""
+    for person in cast.people:
+        person.vote_from_names(GIVEN_NAME_GENDER, HONORIFICS)
+    for start, end, pid in cast.mentions:
+        if pid is None:
+            continue
+        for m in _PRONOUN_RE.finditer(text, end, min(len(text), end + 80)):
+            word = m.group(1)
+            if word is None:
+                break
+            cast.people[pid].pronoun_votes[
+                "female" if word.startswith(("s", "h")) and word[1] in "hea" and
+                word not in {"he", "him", "his", "himself"} else "male"
+            ] += 1
+            break
+    for person in cast.people:
+        person.decide_gender()
+
+
+def _narrator_name(text: str, quotes: list[Quote], cast: Cast) -> str | None:
+    """The name a first-person narrator gives themself ("my name is X", "call me X")."""
+    sample = _narration_sample(text, quotes)
+    words = sample.split()
+    if not words:
+        return None
+    first_person = sum(1 for w in words if w in {"I", "me", "my", "My", "Me"})
+    if first_person / len(words) < 0.01:
+        return None
+    m = _NARRATOR_NAME_RE.search(text)
+    return m.group("name") if m else None
+
+
+def _narration_sample(text: str, quotes: list[Quote], limit: int = 400_000) -> str:
+    """Up to ``limit`` characters of narration (the text outside quotes)."""
+    parts: list[str] = []
+    cursor = 0
+    size = 0
+    for q in quotes:
+        parts.append(text[cursor : q.start_char])
+        size += q.start_char - cursor
+        cursor = q.end_char
+        if size > limit:
+            break
+    else:
+        parts.append(text[cursor : cursor + limit])
+    return " ".join(parts)[:limit]

@@ -8,6 +8,7 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     │   ├── UnsupportedFormatError the bytes are no text, DOCX, EPUB, PDF, HTML or Markdown
     │   ├── StoryDecodeError       text whose encoding cannot be determined
     │   ├── CorruptArchiveError    a DOCX or EPUB that is not a valid archive
+    │   ├── CorruptPdfError        a PDF that cannot be parsed or is password-protected
     │   ├── NoTextLayerError       a PDF without extractable text
     │   └── StoryTooLargeError     over a size limit, or an archive that expands past one (413)
     ├── VoiceError                 an unknown voice id or an unusable voice (HTTP 422)
@@ -58,6 +59,10 @@ class StoryDecodeError(StoryInputError):
 
 class CorruptArchiveError(StoryInputError):
     """A DOCX or EPUB that is not a readable archive."""
+
+
+class CorruptPdfError(StoryInputError):
+    """A PDF that cannot be parsed, or is locked with a password."""
 
 
 class NoTextLayerError(StoryInputError):

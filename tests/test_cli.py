@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from talecast.pipeline.reading import read_story_file
+
 ROOT = Path(__file__).resolve().parents[1]
 STORY = ROOT / "examples" / "lighthouse.md"
 
@@ -58,7 +60,7 @@ def test_attribute_jsonl_gives_offsets_into_the_text_and_speakers():
     proc = run("attribute", STORY, "--jsonl")
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(ln) for ln in proc.stdout.splitlines()]
-    text = STORY.read_text(encoding="utf-8")
+    text = read_story_file(STORY).text  # offsets index the decoded text, not the file
     assert len(rows) >= 10
     for row in rows:
         assert set(row) == {"start_char", "end_char", "text", "speaker", "confidence"}
@@ -69,7 +71,7 @@ def test_attribute_jsonl_gives_offsets_into_the_text_and_speakers():
 
 @pytest.mark.parametrize("content, expected", [
     (b"", "empty"),
-    (b"   \n\t\n", "empty"),
+    (b"   \n\t\n", "blank"),
     (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, ""),
     (b"PK\x03\x04 not really a zip", ""),
 ])

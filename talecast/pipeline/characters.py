@@ -1,8 +1,8 @@
 """Find a story's cast: the people the narration names, aliases merged, gender inferred.
 
 Names are capitalised words that the story does not also use as ordinary lower-case
-words, with or without an honorific (``Mr. Knightley``, ``Lady Catherine``). Mentions are
-merged into characters: a full name (``Harriet Smith``) absorbs its first name
+words, with or without an honorific (``Mr. Knightley``, ``Lady Catherine``).
+Mentions are merged into characters: a full name (``Harriet Smith``) absorbs its first name
 (``Harriet``), common nicknames (``Lizzy``) and an honorific with its surname when that
 surname belongs to one person only (``Miss Smith``); ``Mr.``, ``Mrs.`` and ``Miss`` with
 the same surname stay different people unless one full name ties them. Capitalised
@@ -17,9 +17,8 @@ import logging
 import re
 from collections import Counter
 
-from talecast.pipeline.attribution.cast import Cast, Person
+from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.lexicon import (
-    FIRST_NAME_TITLES,
     HONORIFICS,
     NICKNAMES,
     NOT_NAMES,
@@ -37,15 +36,27 @@ MIN_MENTIONS = 2
 MAX_TITLE_TO_FULL_RATIO = 3.0
 
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_PARTICLES = "(?:de|De|van|von|du|le|La|Le)"
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
 _MENTION_RE = re.compile(
     rf"\b(?:(?P<hon>{_HON})\.?\s+)?"
-    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:(?:de|De|van|von|du|le|La|Le)[ \t]+)?{_TOKEN}){{0,2}})"
+    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{_TOKEN}){{0,2}})"
     r"(?!['\w])"
 )
-_DESCRIPTION_RE = re.compile(rf"\b(?:the|The)[ \t\n]+(?P<desc>{_TOKEN}(?:[ \t]{_TOKEN})?)\b")
+_DESCRIPTION_RE = re.compile(
+    rf"\b(?:the|The)[ \t\n]+(?P<desc>{_TOKEN}(?:[ \t]{_TOKEN})?)\b"
+)
 _WORD_RE = re.compile(r"[A-Za-z]+")
-_PRONOUN_RE = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b|[.!?;]")
+_MID_CAPITAL_RE = re.compile(r"(?<=[a-z,;:])[ \t\n]+([A-Z][a-z]+)")
+# Endings of capitalised words that are adverbs or nationalities, not names.
+_NOT_NAME_SUFFIXES = ("ly", "ese", "ish")
+# Prepositions that put a name in a place rather than a person.
+_LOCATIVE = frozenset(
+    "at in into from near towards toward through within round to of".split()
+)
+# Share of a name's mentions after a locative preposition that marks it as a place.
+PLACE_RATIO = 0.45
+_PRONOUN_RE = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b|[.!?]")
 _NARRATOR_NAME_RE = re.compile(
     rf"\b(?:[Mm]y name (?:is|was)|[Cc]all me|I am called|I was called)\s+"
     rf"(?P<name>(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s{_TOKEN})?)"
@@ -57,8 +68,13 @@ def find_characters(text: str, quotes: list[Quote]) -> list[Character]:
     return build_cast(text, quotes).characters
 
 
-def build_cast(text: str, quotes: list[Quote]) -> Cast:
-    """Find the cast and keep what attribution needs: mentions and an alias index."""
+def build_cast(
+    text: str, quotes: list[Quote], characters: list[Character] | None = None
+) -> Cast:
+    """Find the cast and keep what attribution needs: mentions and an alias index.
+
+    ``characters``, when given, are taken as the cast: mentions merge into them first.
+    """
     starts = [q.start_char for q in quotes]
     ends = [q.end_char for q in quotes]
 
@@ -66,7 +82,7 @@ def build_cast(text: str, quotes: list[Quote]) -> Cast:
         k = bisect.bisect_right(starts, pos) - 1
         return k >= 0 and pos < ends[k]
 
-    lower, capital = _word_counts(text)
+    lower, capital, mid = _word_counts(text)
     raw: list[tuple[int, int, str | None, tuple[str, ...]]] = []
     for m in _MENTION_RE.finditer(text):
         if in_quote(m.start()):
@@ -74,8 +90,9 @@ def build_cast(text: str, quotes: list[Quote]) -> Cast:
         hon = m.group("hon")
         tokens = tuple(m.group("names").replace("\t", " ").split(" "))
         tokens = tuple(t for t in tokens if t)
+        tokens = _cut_at_title(tokens)
         if hon is None:
-            tokens = _strip_common(tokens, lower, capital)
+            tokens = _strip_common(tokens, lower, capital, mid)
         if hon is not None and hon.lower() in NOT_NAMES and not _followed_by_dot(m):
             hon_is_word = hon.lower() in {"sir", "lady", "lord", "madam"}
             if hon_is_word and tokens and tokens[0].lower() in NOT_NAMES:
@@ -84,7 +101,12 @@ def build_cast(text: str, quotes: list[Quote]) -> Cast:
             raw.append((m.start(), m.end(), hon, tokens))
 
     descriptions = _speaking_descriptions(text, quotes)
-    cast = _merge(raw, descriptions, text, in_quote)
+    cast = Cast()
+    if characters:
+        cast.seed(characters)
+    _merge(cast, raw, descriptions, text, in_quote)
+    _mark_places(cast, text)
+    _mark_subjects(cast, text)
     _infer_gender(cast, text)
     cast.narrator_name = _narrator_name(text, quotes, cast)
     cast.finish(MIN_MENTIONS)
@@ -96,8 +118,9 @@ def _followed_by_dot(m: re.Match[str]) -> bool:
     return "." in m.group(0)[: m.start("names") - m.start()]
 
 
-def _word_counts(text: str) -> tuple[Counter[str], Counter[str]]:
-    """Count each word's lower-case and capitalised uses."""
+def _word_counts(text: str) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """Count each word's lower-case uses, capitalised uses, and capitalised uses in
+    mid-sentence (where only a name is capitalised)."""
     lower: Counter[str] = Counter()
     capital: Counter[str] = Counter()
     for w in _WORD_RE.findall(text):
@@ -105,26 +128,43 @@ def _word_counts(text: str) -> tuple[Counter[str], Counter[str]]:
             capital[w.lower()] += 1
         else:
             lower[w] += 1
-    return lower, capital
+    mid = Counter(w.lower() for w in _MID_CAPITAL_RE.findall(text))
+    return lower, capital, mid
 
 
-def _is_name_word(tok: str, lower: Counter[str], capital: Counter[str]) -> bool:
+def _is_name_word(
+    tok: str, lower: Counter[str], capital: Counter[str], mid: Counter[str]
+) -> bool:
     low = tok.lower()
     if low in NOT_NAMES or low in HONORIFICS and low not in GIVEN_NAME_GENDER:
         return False
-    return lower[low] * 2 < capital[low] or (low in GIVEN_NAME_GENDER and lower[low] < 5)
+    if low in GIVEN_NAME_GENDER:
+        return lower[low] < 5 or lower[low] * 2 < capital[low]
+    if low.endswith(_NOT_NAME_SUFFIXES) or mid[low] == 0:
+        return False
+    return lower[low] * 2 < capital[low]
 
 
 def _strip_common(
-    tokens: tuple[str, ...], lower: Counter[str], capital: Counter[str]
+    tokens: tuple[str, ...], lower: Counter[str], capital: Counter[str],
+    mid: Counter[str],
 ) -> tuple[str, ...]:
     """Drop leading and trailing words that are ordinary words, not names."""
     toks = list(tokens)
-    while toks and not _is_name_word(toks[0], lower, capital):
+    while toks and not _is_name_word(toks[0], lower, capital, mid):
         toks.pop(0)
-    while toks and not _is_name_word(toks[-1], lower, capital):
+    while toks and not _is_name_word(toks[-1], lower, capital, mid):
         toks.pop()
     return tuple(toks)
+
+
+def _cut_at_title(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """End a name where another title starts (``Woodhouse Miss`` is two names)."""
+    for k, tok in enumerate(tokens):
+        low = tok.lower()
+        if k and low in HONORIFICS and low not in GIVEN_NAME_GENDER:
+            return tokens[:k]
+    return tokens
 
 
 def _speaking_descriptions(text: str, quotes: list[Quote]) -> Counter[str]:
@@ -141,16 +181,17 @@ def _speaking_descriptions(text: str, quotes: list[Quote]) -> Counter[str]:
     return found
 
 
-def _merge(raw, descriptions, text, in_quote) -> Cast:  # type: ignore[no-untyped-def]
+def _merge(  # type: ignore[no-untyped-def]
+    cast: Cast, raw, descriptions: Counter[str], text: str, in_quote
+) -> None:
     """Turn raw mentions into people, merging aliases (see module docstring)."""
-    cast = Cast()
     counts: Counter[tuple[str | None, tuple[str, ...]]] = Counter(
         (None if h is None else h.lower(), t) for _, _, h, t in raw
     )
 
     # Full names first: they anchor first names, surnames and titles.
     for (hon, toks), n in counts.most_common():
-        if len(toks) >= 2 and (hon is None or hon not in FIRST_NAME_TITLES or True):
+        if len(toks) >= 2:
             cast.person_for_full(hon, toks, n)
     for (hon, toks), n in counts.most_common():
         if len(toks) == 1 and hon is not None:
@@ -166,7 +207,30 @@ def _merge(raw, descriptions, text, in_quote) -> Cast:  # type: ignore[no-untype
 
     for start, end, hon, toks in raw:
         cast.add_mention(start, end, cast.lookup_parts(hon, toks))
-    return cast
+
+
+def _mark_subjects(cast: Cast, text: str) -> None:
+    """Remember which mentions open a sentence or clause (likely its subject)."""
+    for start, _, _ in cast.mentions:
+        before = text[max(0, start - 6) : start].rstrip()
+        if not before or before[-1] in '.!?;"\n' or before.endswith((" and", " but")):
+            cast.subjects.add(start)
+
+
+def _mark_places(cast: Cast, text: str) -> None:
+    """Flag names used mostly after ``at``, ``in``, ``from``: places, not people."""
+    located: Counter[int] = Counter()
+    for start, _, pid in cast.mentions:
+        before = text[max(0, start - 12) : start].split()
+        if before and before[-1].lower() in _LOCATIVE:
+            located[pid] += 1
+    for person in cast.people:
+        if person.title or person.description or person.mentions < 3:
+            continue
+        if person.first in GIVEN_NAME_GENDER:
+            continue
+        if located[person.pid] >= PLACE_RATIO * person.mentions:
+            person.place = True
 
 
 def _infer_gender(cast: Cast, text: str) -> None:
@@ -180,13 +244,13 @@ def _infer_gender(cast: Cast, text: str) -> None:
             word = m.group(1)
             if word is None:
                 break
-            cast.people[pid].pronoun_votes[
-                "female" if word.startswith(("s", "h")) and word[1] in "hea" and
-                word not in {"he", "him", "his", "himself"} else "male"
-            ] += 1
+            female = word in {"she", "her", "hers", "herself"}
+            cast.people[pid].pronoun_votes["female" if female else "male"] += 1
             break
     for person in cast.people:
         person.decide_gender()
+        if person.place:
+            person.gender = "unknown"
 
 
 def _narrator_name(text: str, quotes: list[Quote], cast: Cast) -> str | None:

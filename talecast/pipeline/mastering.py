@@ -31,8 +31,10 @@ DB_FLOOR = -120.0  # reported for digital silence
 TRUE_PEAK_OVERSAMPLING = 4
 SILENCE_THRESHOLD_DB = -60.0  # a 10 ms frame quieter than this counts as room tone
 NOISE_WINDOW_S = 0.5  # the noise floor is the RMS of the quietest window this long
-LIMITER_MARGIN_DB = 0.5  # the limiter aims this far below a profile's peak ceiling
+LIMITER_MARGIN_DB = 1.5  # headroom under the ceiling for lossy codecs to overshoot
 LIMITER_RAMP_S = 0.010  # attack/release of the limiter's gain
+MAX_GAIN_DB = 40.0  # never boost more: a near-silent chapter stays a FAIL
+GAIN_STEPS = 6
 
 _FRAME_S = 0.010
 _TONE_MARGIN_S = 0.05
@@ -122,8 +124,17 @@ def measure(audio_f32: np.ndarray, sample_rate_hz: int) -> LoudnessReport:
     )
 
 
-def check(report: LoudnessReport, profile: Profile) -> list[str]:
-    """Return what fails the profile, one sentence each; an empty list is a PASS."""
+def check(
+    report: LoudnessReport,
+    profile: Profile,
+    head_tone: bool = True,
+    tail_tone: bool = True,
+) -> list[str]:
+    """Return what fails the profile, one sentence each; an empty list is a PASS.
+
+    ``head_tone``/``tail_tone`` False skip the room-tone check at that end (the audio
+    is a middle part of a longer chapter).
+    """
     failures = []
     if profile.target_lufs is not None:
         off = report.integrated_lufs - profile.target_lufs
@@ -151,41 +162,63 @@ def check(report: LoudnessReport, profile: Profile) -> list[str]:
             f"noise floor {report.noise_floor_dbfs:.1f} dB is above "
             f"{profile.max_noise_floor_db:.0f} dB"
         )
-    failures += _check_tone("head", report.head_silence_s, profile.head_tone_s)
-    failures += _check_tone("tail", report.tail_silence_s, profile.tail_tone_s)
+    if head_tone:
+        failures += _check_tone("head", report.head_silence_s, profile.head_tone_s)
+    if tail_tone:
+        failures += _check_tone("tail", report.tail_silence_s, profile.tail_tone_s)
     return failures
 
 
 def master_chapter(
-    audio_f32: np.ndarray, sample_rate_hz: int, profile: Profile
+    audio_f32: np.ndarray,
+    sample_rate_hz: int,
+    profile: Profile,
+    head_tone: bool = True,
+    tail_tone: bool = True,
 ) -> MasteredChapter:
-    """Apply gain, a true-peak limiter and room tone so the chapter meets ``profile``."""
+    """Apply gain, a true-peak limiter and room tone so the chapter meets ``profile``.
+
+    Room tone is added or trimmed only at the ends flagged by ``head_tone``/``tail_tone``.
+    """
     x = np.asarray(audio_f32, dtype=np.float64).reshape(-1)
     head_pad, tail_pad = _room_tone_pads(x, sample_rate_hz, profile)
+    head_pad, tail_pad = head_pad * head_tone, tail_pad * tail_tone
     x = _pad(x, head_pad, tail_pad)
 
-    # Gain towards the target, limit, then correct for what the limiter took away.
-    gain_db = 0.0
-    level = _level(x, sample_rate_hz, profile)
     target = profile.target_lufs
     if target is None:
         target = profile.target_rms_db
-    y, limited = x, False
+    gain_db, y, limited = 0.0, x, False
+    level = _level(x, sample_rate_hz, profile)
     if target is not None and level > DB_FLOOR:
-        for _ in range(3):
-            gain_db += target - level
-            y, limited = _limit(
-                x * 10 ** (gain_db / 20), sample_rate_hz, profile.max_peak_db
-            )
-            level = _level(y, sample_rate_hz, profile)
-            if abs(level - target) < 0.1:
-                break
+        gain_db, y, limited = _gain_to_target(x, sample_rate_hz, profile, target, level)
 
     logger.debug(
         "mastering %s: gain %.2f dB, limited %s, room tone %+d/%+d samples",
         profile.name, gain_db, limited, head_pad, tail_pad,
     )
     return MasteredChapter(y.astype(np.float32), gain_db, limited, head_pad, tail_pad)
+
+
+def _gain_to_target(
+    x: np.ndarray, sample_rate_hz: int, profile: Profile, target: float, level: float
+) -> tuple[float, np.ndarray, bool]:
+    """Find the gain that lands on ``target`` after limiting (secant steps)."""
+    # The limiter takes back part of every added dB, so each step divides the remaining
+    # error by the slope measured between the last two tries.
+    gain_db, slope = 0.0, 1.0
+    y, limited = x, False
+    for _ in range(GAIN_STEPS):
+        step = (target - level) / slope
+        gain_db = min(gain_db + step, MAX_GAIN_DB)
+        y, limited = _limit(x * 10 ** (gain_db / 20), sample_rate_hz, profile.max_peak_db)
+        new_level = _level(y, sample_rate_hz, profile)
+        if abs(new_level - target) < 0.05 or gain_db >= MAX_GAIN_DB:
+            break
+        if abs(step) > 1e-6:
+            slope = min(1.0, max(0.2, (new_level - level) / step))
+        level = new_level
+    return gain_db, y, limited
 
 
 # ---- measurement helpers ------------------------------------------------------------

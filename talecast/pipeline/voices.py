@@ -95,8 +95,8 @@ CATALOGUE: tuple[Voice, ...] = (
             blend=(("jf_tebukuro", 1.0),), speed=1.0),
     _kokoro(7, "Haru", "male", 25, "Younger, lighter man (a Kumo/Gongitsune blend).",
             blend=(("jf_gongitsune", 0.3), ("jm_kumo", 0.7)), speed=1.05),
-    _kokoro(8, "Tetsu", "male", 60, "Older, slower, deliberate man (a Kumo blend).",
-            blend=(("jf_alpha", 0.1), ("jm_kumo", 0.9)), speed=0.88),
+    _kokoro(8, "Tetsu", "male", 60, "Deep, slow older man (Kumo pushed away from "
+            "Gongitsune).", blend=(("jf_gongitsune", -0.3), ("jm_kumo", 1.3)), speed=0.88),
     _pico(20, "Pico US", 35, "en-us", "Crisp American woman (SVOX Pico).",
           voice="en-US", pitch=1.0, speed=1.0),
     _pico(21, "Pico GB", 35, "en-gb", "Crisp British woman (SVOX Pico).",
@@ -160,7 +160,7 @@ def default_narrator(profile: str = "neural") -> Voice:
 def voice_available(voice: Voice) -> bool:
     """Whether this voice's engine (and, for flite, the voice itself) is installed."""
     if voice.engine == "flite":
-        return str(voice.param("voice")) in _flite_voices()
+        return str(voice.param("voice")) in installed_flite_voices()
     return _engine_installed(voice.engine)
 
 
@@ -180,7 +180,8 @@ def _engine_installed(engine: str) -> bool:
 
 
 @functools.cache
-def _flite_voices() -> frozenset[str]:
+def installed_flite_voices() -> frozenset[str]:
+    """Voice names the installed flite binary offers (empty when flite is missing)."""
     binary = shutil.which("flite")
     if binary is None:
         logger.info("voices: flite binary not found; flite voices are hidden")

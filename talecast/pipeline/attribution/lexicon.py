@@ -80,7 +80,7 @@ KIN_GENDER: dict[str, str] = {
 # Relation -> (title of the relative, sex of the relative); the relative shares the
 # possessor's family name.
 FAMILY_RELATIONS: dict[str, tuple[str, str]] = {
-    "wife": ("mrs", "female"), "husband": ("mr", "male"),
+    "wife": ("mrs", "female"), "husband": ("mr", "male"), "lady": ("mrs", "female"),
     "mother": ("mrs", "female"), "mamma": ("mrs", "female"),
     "mama": ("mrs", "female"), "father": ("mr", "male"), "papa": ("mr", "male"),
     "sister": ("", "female"), "brother": ("", "male"),

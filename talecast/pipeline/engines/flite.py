@@ -13,7 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from talecast.errors import EngineError
-from talecast.pipeline.voices import Voice
+from talecast.pipeline.voices import Voice, installed_flite_voices
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +33,16 @@ class FliteEngine:
                 f"flite is not installed, so voice {voice.id} ({voice.name}) cannot "
                 "speak; run: apt-get install flite"
             )
+        name = str(voice.param("voice"))
+        if name not in installed_flite_voices():
+            raise EngineError(
+                f"flite has no voice {name!r} for voice {voice.id} ({voice.name}); "
+                f"installed flite voices: {sorted(installed_flite_voices())}"
+            )
         with tempfile.TemporaryDirectory(prefix="talecast-flite-") as tmp:
             text_path, wav_path = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
             text_path.write_text(text + "\n", encoding="utf-8")
-            command = [binary, "-voice", str(voice.param("voice")), "-f",
+            command = [binary, "-voice", name, "-f",
                        str(text_path), "-o", str(wav_path)]
             try:
                 subprocess.run(command, capture_output=True, timeout=TIMEOUT_S,
@@ -68,4 +74,7 @@ def _flite_version() -> str:
                              timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.split("\n", 1)[0].strip() or "unknown"
+    for line in out.splitlines():
+        if "version:" in line:
+            return line.split("version:", 1)[1].split()[0]
+    return "unknown"

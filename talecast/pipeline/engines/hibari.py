@@ -106,8 +106,14 @@ class HibariEngine:
         return audio.astype(np.float32, copy=False), SAMPLE_RATE_HZ
 
     def version(self, voice: Voice) -> str:
-        """hibari package version plus the voice's parameters."""
-        return f"hibari-{importlib.metadata.version('hibari-tts')}:{voice.params}"
+        """hibari and onnxruntime versions, thread count and the voice's parameters.
+
+        The thread count is part of it: hibari's output differs between 1 and 2 threads.
+        """
+        versions = ":".join(
+            importlib.metadata.version(p) for p in ("hibari-tts", "onnxruntime")
+        )
+        return f"hibari-{versions}:t{self.threads}:{voice.params}"
 
 
 def _chunks(phonemes: str, limit: int = 400) -> list[str]:

@@ -89,10 +89,11 @@ class KokoroEngine:
         pack = self._styles.get(blend)
         if pack is None:
             unknown = [name for name, _ in blend if name not in self._packs]
-            if not blend or unknown:
+            if not blend or unknown or sum(float(w) for _, w in blend) <= 0:
                 raise EngineError(
-                    f"kokoro voice {voice.id} ({voice.name}) names style packs "
-                    f"{unknown or 'none'}; bundled packs are {sorted(self._packs)}"
+                    f"kokoro voice {voice.id} ({voice.name}) has an unusable blend "
+                    f"{blend!r}: weights must sum above zero and name bundled packs "
+                    f"{sorted(self._packs)}"
                 )
             total = sum(float(w) for _, w in blend)
             pack = sum(self._packs[n] * (float(w) / total) for n, w in blend)

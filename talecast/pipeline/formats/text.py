@@ -26,6 +26,11 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _SAMPLE_BYTES = 64 * 1024
+_ASCII_BYTES = bytes(range(128))
+_WESTERN_MAX_HIGH_SHARE = 0.3
+_WESTERN_PUNCTUATION = frozenset(
+    "\u2018\u2019\u201c\u201d\u2013\u2014\u2026«»‹›·§°£€¡¿\xa0"
+)
 _MAX_HEADING_CHARS = 90
 _MAX_SUBTITLE_CHARS = 70
 
@@ -55,6 +60,25 @@ _NAMED_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _GROUP_KEYWORDS = {"part", "book", "volume"}
+_NUMBERED_KEYWORDS = "|".join(
+    word
+    for base in ("chapter", "part", "book", "volume")
+    for word in (base.upper(), base.title())
+)
+_NAMED_KEYWORDS = "|".join(
+    word
+    for base in (
+        "prologue epilogue preface introduction foreword afterword interlude".split()
+    )
+    for word in (base.upper(), base.title())
+)
+# Cheap first pass: a heading keyword in capitals or title case, anywhere. A pattern
+# that starts with literal words is scanned fast by the regex engine, so the pass
+# stays linear and quick on huge inputs; each hit is then checked in Python.
+_KEYWORD_RE = re.compile(rf"(?:{_NUMBERED_KEYWORDS}|{_NAMED_KEYWORDS})")
+_MAX_INDENT = 16
+_MAX_CANDIDATES = 50_000
+_MAX_HEADINGS = 10_000
 _SEPARATOR_RE = re.compile(r"^[ \t]*[.:\-–—][ \t]*")
 
 
@@ -71,20 +95,55 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        _refuse_broken_utf8(data, exc)
         logger.debug("reading: not UTF-8 (%s), detecting the encoding", exc.reason)
 
+    western = _western_text(data)
+    if western is not None:
+        logger.debug("reading: text decoded as cp1252")
+        return western
     best = charset_normalizer.from_bytes(data).best()
-    if best is not None and best.encoding:
-        logger.debug("reading: text detected as %s", best.encoding)
+    if best is not None and best.encoding and best.coherence > 0:
+        logger.debug("reading: text detected as %s (%s)", best.encoding, best.language)
         return _strict_decode(data, best.encoding, "charset detection")
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
+    raise StoryDecodeError(
+        "the story is neither UTF-8 nor a recognisable legacy encoding (its bytes "
+        "read as no known language in any encoding tried); save the file as UTF-8 "
+        "and upload it again"
+    )
+
+
+def _refuse_broken_utf8(data: bytes, error: UnicodeDecodeError) -> None:
+    """Raise StoryDecodeError for UTF-8 text spoiled by a few invalid bytes."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid_multibyte = len(data) - len(text)  # extra bytes of well-formed characters
+    if valid_multibyte > invalid:
         raise StoryDecodeError(
-            "the story is neither UTF-8 nor a recognisable legacy encoding (byte "
-            f"{data[exc.start]:#04x} at offset {exc.start} fits none); save the file as "
-            "UTF-8 and upload it again"
-        ) from exc
+            f"the story is UTF-8 except for {invalid} invalid byte sequence(s), the "
+            f"first at byte offset {error.start} ({data[error.start]:#04x}); fix "
+            "those bytes or save the file as UTF-8 again"
+        )
+
+
+def _western_text(data: bytes) -> str | None:
+    """Decode mostly-ASCII bytes as Windows-1252 if that gives plausible prose.
+
+    Latin-script stories have few bytes over 127, and in Windows-1252 those read as
+    accented letters or typographic punctuation; Polish or Czech text read this way
+    shows symbols like ``³`` or ``¹`` instead, and goes to charset detection.
+    """
+    high_bytes = len(data.translate(None, _ASCII_BYTES))
+    if high_bytes > len(data) * _WESTERN_MAX_HIGH_SHARE:
+        return None
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    for char in {c for c in text if c > "\x7f"}:
+        if not (char.isalpha() or char in _WESTERN_PUNCTUATION):
+            return None
+    return text
 
 
 def looks_binary(sample: str) -> bool:
@@ -92,32 +151,62 @@ def looks_binary(sample: str) -> bool:
     if not sample:
         return False
     controls = sum(
-        1 for char in sample if (char < " " and char not in "\t\n\r\f\v") or char == "\x7f"
+        1
+        for char in sample
+        if (char < " " and char not in "\t\n\r\f\v") or char == "\x7f"
     )
     return controls > max(2, len(sample) // 100)
 
 
 def find_text_chapters(text: str) -> list[Mark]:
     """Find chapter headings that stand on their own line in plain text."""
-    marks = []
-    for match in _NUMBERED_RE.finditer(text):
-        mark = _numbered_mark(text, match)
-        if mark:
+    marks: list[Mark] = []
+    last_start = -1
+    for seen, match in enumerate(_KEYWORD_RE.finditer(text)):
+        if len(marks) >= _MAX_HEADINGS or seen >= _MAX_CANDIDATES:
+            # TODO(#2): a file with this many heading words is a list, not a book;
+            # the headings past the cap stay inside the last chapter.
+            logger.warning("reading: too many heading-like words, chapter search ended")
+            break
+        start = _heading_line_start(text, match.start())
+        if start is None or start == last_start:
+            continue
+        mark = _mark_at(text, start)
+        if mark is not None:
             marks.append(mark)
-    for match in _NAMED_RE.finditer(text):
-        if _stands_alone(text, match.start(), match.end()) and _title_rest_ok(
-            match["kw"], match["rest"], numbered=False
-        ):
-            title = _clean_title(match["kw"] + match["rest"])
-            marks.append(Mark(match.start(), title, match.end()))
+            last_start = start
     return marks
+
+
+def _heading_line_start(text: str, keyword_start: int) -> int | None:
+    """Where the keyword's line starts, if only blanks (or "The") come before it."""
+    window = max(0, keyword_start - _MAX_INDENT)
+    newline = text.rfind("\n", window, keyword_start)
+    if newline < 0 and window > 0:
+        return None
+    line_start = newline + 1
+    if text[line_start:keyword_start].strip(" \t") in ("", "THE", "The"):
+        return line_start
+    return None
+
+
+def _mark_at(text: str, start: int) -> Mark | None:
+    numbered = _NUMBERED_RE.match(text, start)
+    if numbered:
+        return _numbered_mark(text, numbered)
+    named = _NAMED_RE.match(text, start)
+    if not named or not _stands_alone(text, named.start(), named.end()):
+        return None
+    if not _title_rest_ok(named["rest"], numbered=False):
+        return None
+    return Mark(named.start(), _clean_title(named[0]), named.end())
 
 
 def _numbered_mark(text: str, match: re.Match[str]) -> Mark | None:
     keyword, rest = match["kw"], match["rest"]
     if not (keyword.isupper() or keyword.istitle()):
         return None
-    if not _title_rest_ok(keyword, rest, numbered=True):
+    if not _title_rest_ok(rest, numbered=True):
         return None
     if not _stands_alone(text, match.start(), match.end()):
         return None
@@ -131,7 +220,7 @@ def _numbered_mark(text: str, match: re.Match[str]) -> Mark | None:
     return Mark(match.start(), title, body_start, keyword.lower() in _GROUP_KEYWORDS)
 
 
-def _title_rest_ok(keyword: str, rest: str, *, numbered: bool) -> bool:
+def _title_rest_ok(rest: str, *, numbered: bool) -> bool:
     """Accept "", ".", ". The Ball", ": Title" or " The Ball"; refuse prose."""
     stripped = rest.strip()
     if not stripped:
@@ -188,7 +277,7 @@ def _subtitle_line(text: str, line: str, line_end: int) -> tuple[str, int] | Non
         return None  # the line runs on into a paragraph: prose, not a title
     if len(line) > _MAX_SUBTITLE_CHARS or not line[:1].isupper():
         return None
-    if line[-1] in ".,;:!?\"'”’" or any(q in line for q in "\"“”"):
+    if line[-1] in ".,;:!?\"'”’" or any(q in line for q in '"“”'):
         return None
     return line, line_end
 

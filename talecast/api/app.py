@@ -1,0 +1,152 @@
+"""The FastAPI application: the Stories API under ``/apis`` plus health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+
+import talecast
+from talecast.api import catalogue, routes_files, routes_stories
+from talecast.api.deps import app_state
+from talecast.api.errors import install_error_handlers
+from talecast.api.metrics import CONTENT_TYPE, Metrics, RequestCounter
+from talecast.api.state import AppState
+from talecast.api.upload import UploadLimitMiddleware
+from talecast.config import Settings, get_settings
+from talecast.db import make_engine, migrate
+from talecast.jobs.queue import LocalQueue, count_by_status
+from talecast.storage import get_storage
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = (
+    "Talecast turns stories into narrated audio with a voice for every character. "
+    "This API is compatible with the Camb.ai Stories API: point the `camb-sdk` client "
+    "at `http://HOST:PORT/apis`. Authenticate with the `x-api-key` header."
+)
+
+# The published ValidationError schema (FastAPI's own adds ``input`` and ``ctx``, which
+# Talecast never sends).
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "properties": {
+        "loc": {
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            "type": "array",
+            "title": "Location",
+        },
+        "msg": {"type": "string", "title": "Message"},
+        "type": {"type": "string", "title": "Error Type"},
+    },
+    "type": "object",
+    "required": ["loc", "msg", "type"],
+    "title": "ValidationError",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app: migrate the database and wire storage, queue and routes."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    storage = get_storage(settings)
+    state = AppState(settings, engine, storage, LocalQueue())
+    metrics = Metrics(engine)
+
+    app = FastAPI(
+        title="Talecast",
+        version=talecast.__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url="/redocs",
+        openapi_url="/openapi.json",
+    )
+    app.state.talecast = state
+    app.state.metrics = metrics
+    app.state.pool = None
+
+    api = APIRouter(prefix="/apis")
+    api.include_router(routes_stories.router)
+    api.include_router(catalogue.router)
+    api.include_router(routes_files.router)
+    app.include_router(api)
+    app.include_router(_service_router())
+
+    install_error_handlers(app)
+    app.add_middleware(UploadLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestCounter, metrics=metrics)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _service_router() -> APIRouter:
+    router = APIRouter(tags=["Service"])
+
+    @router.get("/health", summary="Health")
+    def health(request: Request) -> JSONResponse:
+        """Whether the database, the queue and the storage work. 503 if one does not."""
+        return _health(request)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    def metrics(request: Request) -> Response:
+        """Metrics in the Prometheus text format."""
+        body = request.app.state.metrics.render()
+        return Response(body, media_type=CONTENT_TYPE)
+
+    return router
+
+
+def _health(request: Request) -> JSONResponse:
+    state = app_state(request)
+    report: dict[str, Any] = {}
+    healthy = True
+    try:
+        with state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            counts = count_by_status(conn)
+        report["db"] = {"status": "ok"}
+    except Exception as exc:  # the report is the point: say what broke, stay up
+        report["db"] = {"status": "error", "error": str(exc)}
+        counts, healthy = {}, False
+
+    pool = request.app.state.pool
+    workers = pool.alive() if pool is not None else 0
+    queue_ok = pool is None or workers > 0 or state.settings.workers == 0
+    report["queue"] = {
+        "status": "ok" if queue_ok else "error",
+        "kind": state.settings.queue,
+        "workers_alive": workers,
+        "workers_configured": state.settings.workers if pool is not None else 0,
+        "stories": counts,
+    }
+    healthy = healthy and queue_ok
+    try:
+        state.storage.check()
+        report["storage"] = {"status": "ok", "kind": state.settings.storage}
+    except Exception as exc:
+        report["storage"] = {"status": "error", "error": str(exc)}
+        healthy = False
+    report["status"] = "ok" if healthy else "error"
+    return JSONResponse(report, status_code=200 if healthy else 503)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "ValidationError" in schemas:
+            schemas["ValidationError"] = VALIDATION_ERROR_SCHEMA
+        if "RunIDsRequestPayload" in schemas:  # FastAPI renders the bound as 0.0
+            run_ids = schemas["RunIDsRequestPayload"]["properties"]["run_ids"]
+            run_ids["items"]["exclusiveMinimum"] = 0
+        app.openapi_schema = schema
+    return app.openapi_schema

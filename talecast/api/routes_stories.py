@@ -1,0 +1,139 @@
+"""Story endpoints: create, poll, fetch one result, fetch results in bulk."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from talecast.api.deps import AccountId, BaseUrl, State
+from talecast.api.errors import FieldError
+from talecast.api.schemas import (
+    BulkStoriesRunsResults,
+    RunIDsRequestPayload,
+    StoryStatusOut,
+)
+from talecast.api.state import MAX_DB_INT, AppState, FinishedRun, RunState
+from talecast.api.upload import router as upload_router
+from talecast.db import Story, StoryStatus
+from talecast.errors import NotFoundError, RunNotReadyError
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+router.include_router(upload_router)
+
+PUBLIC_STATUS = {
+    StoryStatus.QUEUED.value: "PENDING",
+    StoryStatus.RUNNING.value: "PENDING",
+    StoryStatus.SUCCESS.value: "SUCCESS",
+    StoryStatus.ERROR.value: "ERROR",
+}
+
+
+@router.get("/story/{task_id}", response_model=StoryStatusOut, tags=["Stories"],
+            summary="Get Story Status")
+def get_story_status(task_id: str, account: AccountId, state: State) -> StoryStatusOut:
+    """The state of a story task: PENDING (with progress 0-100 and the current stage),
+    SUCCESS with the ``run_id`` to fetch results with, or ERROR with a reason."""
+    with state.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                Story.run_id, Story.status, Story.progress, Story.stage,
+                Story.exception_reason, Story.message,
+            ).where(Story.task_id == task_id[:64], Story.account_id == account)
+        ).first()
+    if row is None:
+        raise NotFoundError(f"no story task with id {task_id!r}")
+
+    out = StoryStatusOut(
+        status=PUBLIC_STATUS[row.status],
+        progress=round(row.progress, 1),
+        stage=row.stage,
+    )
+    if row.status == StoryStatus.SUCCESS.value:
+        out.run_id = row.run_id
+    if row.status == StoryStatus.ERROR.value:
+        out.exception_reason = row.exception_reason
+        out.message = row.message
+    return out
+
+
+@router.get("/story-result/{run_id}", summary="Get Story Run Info", tags=["Stories"],
+            response_model=dict[str, object])
+async def get_story_run_info(
+    run_id: int,
+    account: AccountId,
+    state: State,
+    base: BaseUrl,
+    include_transcript: Annotated[bool, Query()] = False,
+) -> Response:
+    """Links to the narration (``audio_url``) and the dialogue-only track
+    (``dialogue_url``), valid for 24 hours, and the transcript when
+    ``include_transcript=true``."""
+    run = state.lookup_runs(account, [run_id]).get(run_id)
+    if run is None:
+        raise NotFoundError(f"no story run with id {run_id}")
+    if isinstance(run, RunState):
+        raise RunNotReadyError(
+            f"run {run_id} has no result: its status is {PUBLIC_STATUS[run.status]}"
+        )
+    body = result_json(state, base, run, time.time(), include_transcript)
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+@router.post(
+    "/stories-results",
+    tags=["APIs", "Stories"],
+    summary="Get Stories Runs Results in Bulk",
+    operation_id="get_stories_runs_results_stories_results_post",
+    response_model=BulkStoriesRunsResults,
+)
+async def get_stories_runs_results(
+    payload: RunIDsRequestPayload, account: AccountId, state: State, base: BaseUrl
+) -> Response:
+    """Results of 2 to 5 finished story runs, keyed by run id in request order. If any id
+    is unknown or not finished the whole request fails with 422, one item per id."""
+    run_ids = payload.run_ids
+    runs = state.lookup_runs(account, run_ids)
+    problems = [
+        (("body", "run_ids", index), _why_unusable(run_id, runs.get(run_id)))
+        for index, run_id in enumerate(run_ids)
+        if not isinstance(runs.get(run_id), FinishedRun)
+    ]
+    if problems:
+        raise FieldError(problems)
+
+    now = time.time()
+    parts = [
+        f'"{run_id}":{result_json(state, base, runs[run_id], now, True)}'  # type: ignore[arg-type]
+        for run_id in run_ids
+    ]
+    return Response(("{" + ",".join(parts) + "}").encode("utf-8"),
+                    media_type="application/json")
+
+
+def result_json(state: AppState, base: str, run: FinishedRun, now: float,
+                include_transcript: bool) -> str:
+    """One run's result object with freshly signed links, as JSON text."""
+    sign = state.signer.link
+    audio = sign(base, run.run_id, "narration.flac", run.account_id, now)
+    dialogue = sign(base, run.run_id, "dialogue.flac", run.account_id, now)
+    body = f'{{"audio_url":{json.dumps(audio)},"dialogue_url":{json.dumps(dialogue)}'
+    if include_transcript:
+        body += f',"transcript":{run.transcript_json}'
+    return body + "}"
+
+
+def _why_unusable(run_id: int, run: FinishedRun | RunState | None) -> str:
+    if run is None or run_id > MAX_DB_INT:
+        return f"run {run_id} does not exist"
+    assert isinstance(run, RunState)
+    if run.status == StoryStatus.ERROR.value:
+        return f"run {run_id} failed and has no result"
+    return f"run {run_id} is not finished yet (status PENDING); poll its task first"

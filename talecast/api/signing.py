@@ -1,0 +1,55 @@
+"""Signed, expiring links to a run's audio files.
+
+A link names the run, the file, the owning account and an expiry time, and carries an
+HMAC-SHA256 of those four under the server's secret. Anyone holding the link may fetch
+the file until it expires (players cannot send API keys); changing any part of it, or
+waiting past the expiry, makes it fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+
+from talecast.errors import LinkError
+
+FILE_NAMES = ("narration.flac", "dialogue.flac")
+
+
+class LinkSigner:
+    """Makes and checks signed file links with one secret."""
+
+    def __init__(self, secret: str, ttl_s: int) -> None:
+        self._key = hashlib.sha256(b"talecast-links\0" + secret.encode("utf-8")).digest()
+        self.ttl_s = ttl_s
+
+    def _signature(self, run_id: int, name: str, expires: int, account_id: int) -> str:
+        message = f"{run_id}/{name}/{expires}/{account_id}".encode("ascii")
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def link(self, base_url: str, run_id: int, name: str, account_id: int,
+             now: float | None = None) -> str:
+        """Absolute URL of ``name`` of ``run_id``, valid ``ttl_s`` from ``now``."""
+        expires = int(now if now is not None else time.time()) + self.ttl_s
+        signature = self._signature(run_id, name, expires, account_id)
+        return (
+            f"{base_url}/apis/files/{run_id}/{name}"
+            f"?account={account_id}&expires={expires}&signature={signature}"
+        )
+
+    def verify(self, run_id: int, name: str, account_id: int, expires: int,
+               signature: str, now: float | None = None) -> None:
+        """Raise LinkError if the link was altered or has expired."""
+        expected = self._signature(run_id, name, expires, account_id)
+        if name not in FILE_NAMES or not hmac.compare_digest(expected, signature):
+            raise LinkError(
+                "this file link is not valid (it was altered or truncated); "
+                "fetch the run's result again for fresh links"
+            )
+        if (now if now is not None else time.time()) > expires:
+            raise LinkError(
+                "this file link has expired; fetch the run's result again for fresh links"
+            )

@@ -1,0 +1,230 @@
+"""``POST /story``: check an uploaded story, store it and queue it for rendering.
+
+The upload is read with a size cap (413 past it), its fields are checked against the
+catalogue (422 naming the field), and the file is decoded once to catch unreadable
+content early (422 on ``file``). Attribution and synthesis happen later in a worker.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from sqlalchemy import func, insert, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from talecast.api.catalogue import language_ids
+from talecast.api.deps import AccountId, State
+from talecast.api.errors import FieldError
+from talecast.api.schemas import CreateStoryOut
+from talecast.db import Story
+from talecast.db.models import ACTIVE_STATUSES
+from talecast.errors import QuotaError, StoryTooLargeError, VoiceError
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+FORM_SLACK_BYTES = 64 * 1024  # room for the form fields around the file
+
+
+@router.post("/story", response_model=CreateStoryOut, summary="Create Story",
+             tags=["Stories"])
+def create_story(
+    account: AccountId,
+    state: State,
+    file: Annotated[UploadFile, File(description="The story: text, Markdown, HTML, "
+                                                 "DOCX, EPUB or PDF")],
+    source_language: Annotated[int, Form(description="Language id of the story")],
+    title: Annotated[str | None, Form(min_length=3, max_length=255)] = None,
+    description: Annotated[str | None, Form(min_length=3, max_length=5000)] = None,
+    narrator_voice_id: Annotated[int | None, Form()] = None,
+    folder_id: Annotated[int | None, Form()] = None,
+    chosen_dictionaries: Annotated[list[str] | None, Form()] = None,
+) -> CreateStoryOut:
+    """Upload a story file to be narrated. Returns the ``task_id`` to poll with
+    ``GET /story/{task_id}``; rendering happens in the background."""
+    _check_fields(source_language, narrator_voice_id, chosen_dictionaries)
+    data = _read_capped(file, state.settings.max_upload_bytes)
+    _check_readable(data)
+    _check_quota(state, account)
+
+    task_id = secrets.token_hex(16)
+    upload_key = f"uploads/{task_id}"
+    state.storage.put_bytes(upload_key, data)
+    with state.engine.begin() as conn:
+        run_id = conn.execute(
+            insert(Story)
+            .values(
+                task_id=task_id,
+                account_id=account,
+                status="queued",
+                progress=0.0,
+                stage="queued",
+                title=title,
+                description=description,
+                source_language=source_language,
+                narrator_voice_id=narrator_voice_id,
+                folder_id=folder_id,
+                upload_key=upload_key,
+                upload_name=(file.filename or "")[:255] or None,
+                upload_bytes=len(data),
+                created_at=time.time(),
+                attempts=0,
+            )
+            .returning(Story.run_id)
+        ).scalar_one()
+    state.queue.submit(task_id)
+    logger.info("story run %s: queued (%d bytes)", run_id, len(data),
+                extra={"run_id": run_id, "task_id": task_id, "account_id": account})
+    return CreateStoryOut(task_id=task_id)
+
+
+def _check_fields(
+    source_language: int, narrator_voice_id: int | None, dictionaries: list[str] | None
+) -> None:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    allowed = sorted(language_ids())
+    if source_language not in allowed:
+        problems.append((
+            ("body", "source_language"),
+            f"unknown or unsupported source_language {source_language}; "
+            f"supported ids: {', '.join(map(str, allowed))} (GET /apis/source-languages)",
+        ))
+    if narrator_voice_id is not None:
+        from talecast.pipeline.voices import get_voice
+
+        try:
+            get_voice(narrator_voice_id)
+        except VoiceError as exc:
+            problems.append((("body", "narrator_voice_id"), str(exc)))
+    problems.extend(_dictionary_problems(dictionaries or []))
+    if problems:
+        raise FieldError(problems)
+
+
+def _dictionary_problems(values: list[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Accept repeated fields or one comma list; every id must exist."""
+    ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    loc: tuple[str | int, ...] = ("body", "chosen_dictionaries")
+    bad = [value for value in ids if not value.isdigit()]
+    if bad:
+        return [(loc, f"dictionary ids must be integers, got {bad[0]!r}")]
+    # TODO(#6): look ids up once pronunciation dictionaries exist; until then none do.
+    return [(loc, f"unknown dictionary id {value}") for value in ids]
+
+
+def _read_capped(file: UploadFile, limit: int) -> bytes:
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise StoryTooLargeError(_too_large_message(limit))
+    return data
+
+
+def _too_large_message(limit: int) -> str:
+    return (
+        f"the upload is larger than the limit of {limit} bytes "
+        f"({limit / 1_048_576:.1f} MiB, TALECAST_MAX_UPLOAD_BYTES); "
+        "split the story or raise the limit"
+    )
+
+
+def _check_readable(data: bytes) -> None:
+    from talecast.pipeline.reading import read_story
+
+    read_story(data)  # StoryInputError -> 422 on "file", StoryTooLargeError -> 413
+
+
+def _check_quota(state: State, account: int) -> None:
+    limit = state.settings.max_active_stories_per_account
+    with state.engine.connect() as conn:
+        active = conn.execute(
+            select(func.count()).where(
+                Story.account_id == account, Story.status.in_(ACTIVE_STATUSES)
+            )
+        ).scalar_one()
+    if active >= limit:
+        raise QuotaError(
+            f"this account already has {active} stories queued or rendering, the most "
+            f"it may have at once ({limit}, TALECAST_MAX_ACTIVE_STORIES_PER_ACCOUNT); "
+            "submit this story again when one has finished"
+        )
+
+
+class UploadLimitMiddleware:
+    """Refuse story uploads over the size limit with 413 before parsing them.
+
+    Bodies of ``POST .../story`` are read into memory up to the limit (plus room for
+    the form fields) and replayed to the app; anything longer is answered at once.
+    """
+
+    def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
+        self.app = app
+        self.limit = max_upload_bytes
+        self.body_limit = max_upload_bytes + FORM_SLACK_BYTES
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope[
+            "path"
+        ].endswith("/story"):
+            await self.app(scope, receive, send)
+            return
+
+        declared = _content_length(scope)
+        if declared is not None and declared > self.body_limit:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.body_limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        payload = json.dumps({"detail": _too_large_message(self.limit)}).encode()
+        await send({
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        })
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+

@@ -1,0 +1,254 @@
+"""Name the speaker of every quote in a story.
+
+Steps: find the quotes (:mod:`talecast.pipeline.dialogue`) and the cast
+(:mod:`talecast.pipeline.characters`); read each dialogue paragraph's speech tags
+(:mod:`.tags`) and resolve them to people (:mod:`.resolve`): names directly,
+``he``/``she`` by gender and recency, ``her mother``/``his wife`` through family
+names; then give the untagged paragraphs of each conversation a speaker by
+turn-taking and addressees (:mod:`.conversation`). Every quote gets one
+:class:`Utterance` with a confidence in 0..1 and the method that decided it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+
+from talecast.pipeline.attribution import conversation as conv
+from talecast.pipeline.attribution import tags as tg
+from talecast.pipeline.attribution.cast import Cast
+from talecast.pipeline.attribution.decode import decode
+from talecast.pipeline.attribution.resolve import (
+    Context,
+    resolve_description,
+    resolve_name,
+    resolve_pronoun,
+    resolve_relation,
+)
+from talecast.pipeline.types import NARRATOR, Attribution, Character, Quote, Utterance
+
+__all__ = ["attribute", "lowest_confidence"]
+
+logger = logging.getLogger(__name__)
+
+_VOCATIVE_RE = re.compile(
+    rf"(?:^|[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Dd]earest|[Mm]y|[Oo]h|[Oo]|[Aa]h)\s+)"
+    rf"(?P<name>{tg._NAME})\s*(?=[,!?.;:\u2014\-]|$)"
+)
+
+
+def attribute(
+    text: str,
+    quotes: list[Quote] | None = None,
+    characters: list[Character] | None = None,
+) -> Attribution:
+    """Name the speaker of every quote in ``text``; quotes are found when not given."""
+    # Imported here: those modules read this package's word lists.
+    from talecast.pipeline.characters import build_cast
+    from talecast.pipeline.dialogue import find_quotes
+
+    if quotes is None:
+        quotes = find_quotes(text)
+    cast = build_cast(text, quotes, characters)
+    if not quotes:
+        return Attribution(cast.characters, [], cast.narrator_name)
+
+    turns = _turns(text, quotes)
+    own: dict[int, tuple[int, float, str]] = {}
+    for conversation in conv.split_conversations(text, turns):
+        _read_tags(text, quotes, cast, conversation, own)
+        decode(conversation, cast, _recent(cast, conversation[0]))
+
+    utterances = _utterances(quotes, turns, own, cast)
+    logger.info(
+        "attribution: %d quotes, %d characters", len(utterances), len(cast.characters)
+    )
+    return Attribution(cast.characters, utterances, cast.narrator_name)
+
+
+def lowest_confidence(result: Attribution, count: int = 20) -> list[Utterance]:
+    """The ``count`` least certain lines, for a user to check first."""
+    return sorted(result.utterances, key=lambda u: u.confidence)[:count]
+
+
+def _turns(text: str, quotes: list[Quote]) -> list[conv.Turn]:
+    """Group the quotes by paragraph."""
+    turns: list[conv.Turn] = []
+    for i, q in enumerate(quotes):
+        if turns and turns[-1].paragraph == q.paragraph:
+            turns[-1].quotes.append(i)
+            continue
+        lo = max(0, q.start_char - 20_000)
+        start = text.rfind("\n\n", lo, q.start_char)
+        start = lo if start < 0 else start + 2
+        if turns:
+            start = max(start, turns[-1].end)
+        turns.append(conv.Turn(q.paragraph, start, q.end_char, [i]))
+    for k, turn in enumerate(turns):
+        last = quotes[turn.quotes[-1]].end_char
+        stop = text.find("\n\n", last, last + 20_000)
+        stop = min(len(text), last + 20_000) if stop < 0 else stop
+        if k + 1 < len(turns):
+            stop = min(stop, quotes[turns[k + 1].quotes[0]].start_char)
+        turn.end = max(stop, last)
+    return turns
+
+
+def _read_tags(
+    text: str,
+    quotes: list[Quote],
+    cast: Cast,
+    conversation: list[conv.Turn],
+    own: dict[int, tuple[int, float, str]],
+) -> None:
+    """Resolve the speech tags of each turn; fill ``own`` per quote.
+
+    Names go first; pronouns, relations and descriptions second, in text order, so they
+    can lean on the speakers the names already fixed around them.
+    """
+    found_tags: list[list[tuple[int, tg.Tag]]] = []
+    for turn in conversation:
+        turn.vocatives = _vocatives(quotes, turn, cast)
+        tags = _turn_tags(text, quotes, turn)
+        found_tags.append(tags)
+        for qi, tag in tags:
+            if tag.kind == "name" or tag.kind == "narrator":
+                _take(turn, qi, _resolve(cast, tag, None), own)
+
+    for k, turn in enumerate(conversation):
+        ctx = _context(conversation, k, turn.start)
+        for qi, tag in found_tags[k]:
+            if qi in own or tag.kind in ("name", "narrator"):
+                continue
+            found = _resolve(
+                cast, tag, replace(ctx, continues=tag.continues,
+                                   addressees=tuple(turn.vocatives))
+            )
+            if turn.speaker is None:
+                turn.gender_hint = tag.gender
+                turn.continues = tag.continues
+                if found is not None:
+                    turn.speaker, turn.confidence, turn.method = found
+        first = quotes[turn.quotes[0]].start_char
+        clue = tg.actor(text, turn.start, first)
+        if clue is not None:
+            found = _resolve(cast, clue, ctx)
+            if found is not None:
+                turn.actor = found[0]
+                if turn.speaker is None:
+                    turn.speaker = found[0]
+                    turn.confidence = conv.CONFIDENCE["narration"]
+                    turn.method = "narration"
+
+
+def _turn_tags(
+    text: str, quotes: list[Quote], turn: conv.Turn
+) -> list[tuple[int, tg.Tag]]:
+    """The speech tag of each quote of a turn that has one."""
+    out: list[tuple[int, tg.Tag]] = []
+    for n, qi in enumerate(turn.quotes):
+        q = quotes[qi]
+        last = n + 1 == len(turn.quotes)
+        stop = turn.end if last else quotes[turn.quotes[n + 1]].start_char
+        begin = quotes[turn.quotes[n - 1]].end_char if n else turn.start
+        tag = tg.tag_after(text, q.end_char, stop) or tg.tag_before(
+            text, begin, q.start_char
+        )
+        if tag is not None:
+            out.append((qi, tag))
+    return out
+
+
+def _take(
+    turn: conv.Turn,
+    qi: int,
+    found: tuple[int, float, str] | None,
+    own: dict[int, tuple[int, float, str]],
+) -> None:
+    if found is None:
+        return
+    own[qi] = found
+    if turn.speaker is None:
+        turn.speaker, turn.confidence, turn.method = found
+
+
+def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
+    """What the turns around turn ``k`` already say about who is talking."""
+    def speaker(i: int) -> int | None:
+        return conversation[i].speaker if 0 <= i < len(conversation) else None
+
+    participants: list[int] = []
+    later = range(k + 1, min(len(conversation), k + 6))
+    order = [*range(k - 1, max(-1, k - 12), -1), *later]
+    for i in order:
+        pid = speaker(i)
+        if pid is not None and pid not in participants:
+            participants.append(pid)
+    return Context(start, speaker(k - 1), speaker(k - 2), participants)
+
+
+def _resolve(
+    cast: Cast, tag: tg.Tag, ctx: Context | None
+) -> tuple[int, float, str] | None:
+    """A tag's person, with a confidence and the method's name."""
+    if tag.kind in ("name", "actor") and tag.words.lower() not in ("he", "she", "i"):
+        pid = resolve_name(cast, tag.words)
+        return None if pid is None else (pid, 0.95, "explicit")
+    if tag.kind == "narrator" or tag.words == "I":
+        return cast.narrator_pid(NARRATOR), 0.9, "narrator"
+    if ctx is None:
+        return None
+    if tag.kind == "pronoun" or tag.words in ("he", "she"):
+        gender = "male" if tag.words.lower() == "he" else "female"
+        pid, confidence = resolve_pronoun(cast, gender, tag.position, ctx)
+        return None if pid is None else (pid, confidence, "pronoun")
+    if tag.kind == "relation":
+        pid = resolve_relation(cast, tag.words, tag.position, ctx)
+        return None if pid is None else (pid, 0.75, "relation")
+    if tag.kind == "description":
+        pid = resolve_description(cast, tag.gender, tag.position, ctx)
+        return None if pid is None else (pid, 0.5, "description")
+    return None
+
+
+def _vocatives(quotes: list[Quote], turn: conv.Turn, cast: Cast) -> list[int]:
+    """People a turn's quotes address by name (``"My dear Mr. Bennet," …``)."""
+    found: list[int] = []
+    for qi in turn.quotes:
+        for m in _VOCATIVE_RE.finditer(quotes[qi].text):
+            pid = cast.lookup(m.group("name"))
+            if pid is not None and pid not in found:
+                found.append(pid)
+    return found
+
+
+def _recent(cast: Cast, turn: conv.Turn) -> list[int]:
+    """People named in the narration before a turn, latest first."""
+    seen: list[int] = []
+    for _, pid in cast.mentions_before(turn.start, 3000):
+        if pid not in seen:
+            seen.append(pid)
+    return seen
+
+
+def _utterances(
+    quotes: list[Quote],
+    turns: list[conv.Turn],
+    own: dict[int, tuple[int, float, str]],
+    cast: Cast,
+) -> list[Utterance]:
+    """One utterance per quote: its own tag's speaker, else its paragraph's."""
+    default = max(cast.kept, key=lambda p: cast.people[p].mentions, default=None)
+    out: list[Utterance] = []
+    for turn in turns:
+        for qi in turn.quotes:
+            if qi in own:
+                pid, confidence, method = own[qi]
+            elif turn.speaker is not None:
+                pid, confidence, method = turn.speaker, turn.confidence, turn.method
+            else:
+                pid, confidence, method = default, 0.1, "fallback"
+            name = NARRATOR if pid is None else cast.name_of(pid)
+            out.append(Utterance(quotes[qi], name, round(confidence, 3), method))
+    return out

@@ -1,0 +1,134 @@
+"""Turn what a tag says (a name, ``she``, ``her mother``) into one person."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from talecast.pipeline.attribution.cast import Cast, norm
+from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS
+
+logger = logging.getLogger(__name__)
+
+# How far back a pronoun looks for the person it stands for, in characters.
+PRONOUN_REACH_CHARS = 2500
+# A mention this close before a tag counts as near, in characters.
+NEAR_CHARS = 600
+
+
+def resolve_name(cast: Cast, words: str) -> int | None:
+    """The person a printed name means; an unknown name joins the cast."""
+    pid = cast.lookup(words)
+    if pid is not None:
+        return pid
+    parts = words.split()
+    if len(parts) > 1:
+        for part in (parts[-1], parts[0]):
+            pid = cast.lookup(part)
+            if pid is not None and norm(part) not in {"the", "a", "an"}:
+                return pid
+    return cast.add_unknown(words)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who the surrounding turns of a conversation already name as speakers."""
+
+    paragraph_start: int  # offset where the tag's paragraph starts
+    previous: int | None = None  # speaker of the turn before
+    before_previous: int | None = None  # speaker two turns back
+    participants: list[int] = field(default_factory=list)  # nearest speakers first
+    continues: bool = False  # the verb says the last speaker goes on ("he added")
+    addressees: tuple[int, ...] = ()  # people the line itself calls by name
+
+
+def resolve_pronoun(
+    cast: Cast, gender: str, pos: int, ctx: Context
+) -> tuple[int | None, float]:
+    """The person ``he``/``she`` in a tag means, with a confidence.
+
+    Candidates of that gender score for being named close before the tag (most in the
+    same paragraph, more as a sentence's subject), for being the speaker two turns
+    back in an alternating conversation, for being the last speaker when the verb
+    continues (``she added``), for taking part in the conversation, and a little for
+    being a main character; the last speaker loses points otherwise, and whoever the
+    line addresses by name is left out.
+    """
+    scores: dict[int, float] = {}
+
+    def add(pid: int | None, points: float) -> None:
+        if pid is not None and cast.people[pid].gender == gender:
+            scores[pid] = scores.get(pid, 0.0) + points
+
+    for rank, (start, pid) in enumerate(cast.mentions_before(pos, PRONOUN_REACH_CHARS)):
+        if pid in scores and rank:
+            continue
+        if start >= ctx.paragraph_start:
+            add(pid, 3.0)
+        elif pos - start < NEAR_CHARS:
+            add(pid, 2.0)
+        else:
+            add(pid, 1.0)
+        if cast.subject_at(start):
+            add(pid, 0.5)
+    if ctx.before_previous != ctx.previous:
+        add(ctx.before_previous, 2.0)
+    for pid in ctx.participants:
+        add(pid, 1.0)
+    if ctx.continues:
+        add(ctx.previous, 3.0)
+    elif ctx.previous in scores:
+        scores[ctx.previous] -= 1.5
+    top = max((p.mentions for p in cast.people), default=1) or 1
+    for pid in scores:
+        scores[pid] += 0.5 * cast.people[pid].mentions / top
+    for pid in ctx.addressees:
+        scores.pop(pid, None)
+    if not scores:
+        return None, 0.0
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
+    return ranked[0][0], round(min(0.9, 0.5 + 0.1 * margin), 3)
+
+
+def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | None:
+    """``her mother``, ``his wife``: the relative of the person the pronoun means."""
+    parts = words.split()
+    possessive, head = parts[0], parts[-1]
+    if head not in FAMILY_RELATIONS or possessive not in ("his", "her"):
+        return None
+    owner_gender = "male" if possessive == "his" else "female"
+    owners = [
+        pid for _, pid in cast.mentions_before(pos, PRONOUN_REACH_CHARS)
+        if cast.people[pid].gender == owner_gender
+    ]
+    owners += [p for p in ctx.participants if cast.people[p].gender == owner_gender]
+    title, sex = FAMILY_RELATIONS[head]
+    for owner in owners:
+        family = cast.people[owner].last
+        if family is None:
+            continue
+        if title:
+            found = cast.lookup(f"{title} {family}")
+            if found is not None and found != owner:
+                return found
+            continue
+        relatives = [
+            pid for pid in cast.by_last.get(family, [])
+            if pid != owner and cast.people[pid].gender == sex
+        ]
+        if len(relatives) == 1:
+            return relatives[0]
+    return None
+
+
+# TODO(#5): descriptions ("the painter", "the lad") are not learned as aliases of the
+# person they keep describing; only their gender is used.
+def resolve_description(
+    cast: Cast, gender: str, pos: int, ctx: Context
+) -> int | None:
+    """``the old man``: a participant of that gender who did not just speak."""
+    if gender not in ("male", "female"):
+        return None
+    pid, _ = resolve_pronoun(cast, gender, pos, replace(ctx, continues=False))
+    return pid

@@ -1,0 +1,167 @@
+"""Speech tags: the narration beside a quote that says who spoke.
+
+Recognised shapes, after a quote (``"…," said Emma``, ``"…," Mr. Knightley
+replied``, ``"…," said she``, ``"…," cried his wife``, ``"…," said the old man``,
+``"…," broke in Lord Henry``) and before one (``Mrs. Bennet said to her husband, "…"``). When the
+narration of the paragraph has no speech verb, its grammatical subject (``Elizabeth
+smiled. "…"``) is kept as a weaker clue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from talecast.pipeline.attribution.lexicon import (
+    HONORIFICS,
+    KIN_GENDER,
+    NOT_NAMES,
+    PRONOUN_GENDER,
+    SPEECH_VERBS,
+)
+
+CONTINUING_VERBS = frozenset(
+    "continued continues added adds resumed resumes went repeated persisted"
+    " concluded".split()
+)
+# How far after a quote a tag may start, in characters.
+TAG_WINDOW_CHARS = 160
+
+_HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
+_TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_NAME = rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s+(?:de\s+|De\s+)?{_TOKEN}){{0,2}}"
+_DESC = r"(?:the|his|her|my|their|our|your|its|a|an|poor|little|old|young)" \
+    r"(?:\s+[A-Za-z][a-z'-]+){1,3}"
+_DESC_STOP = frozenset(
+    "to with in at and as who that which but or for from of on into upon by while when"
+    " then again now at quite very so too".split()
+)
+_SUBJ = rf"(?P<subj>{_NAME}|he|she|I|we|they|{_DESC})"
+_ADVERB = r"(?:\s+\w+ly|\s+then|\s+again|\s+now|\s+at\s+last|\s+at\s+length|\s+quickly)"
+_AUX = r"(?:\s+(?:had|has|have|was|is|would|could|did|must|might|then|now|at\s+once))?"
+_LEAD = r"^[\s,;:\u2014\u2013\-_)]*(?:and\s+|but\s+|then\s+|so\s+)?"
+_VERB = r"(?P<verb>[a-z]+)"
+_PARTICLE = r"(?:\s+(?:in|out|on|up|forth|back|again|at\s+last|at\s+length|warmly))?"
+
+_AFTER_VERB_FIRST = re.compile(rf"{_LEAD}{_VERB}{_PARTICLE}{_ADVERB}?\s+{_SUBJ}\b")
+_AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_VERB}\b")
+_VERB_WORD = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b")
+_SUBJ_ANY = re.compile(rf"(?P<subj>{_NAME}|\b[Hh]e\b|\b[Ss]he\b|\bI\b)")
+_SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{_NAME}|he|she|I)\b")
+# A tag before a quote must end this close to the quote, in characters.
+BEFORE_REACH_CHARS = 90
+_SUBJECT_START = re.compile(
+    rf"^\s*(?P<subj>(?:His|Her)\s+[a-z]+|{_NAME}|He|She|I)\b(?!\.)"
+)
+_SENTENCE_END = re.compile(r"(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?]\s+(?=[A-Z\"'])")
+
+
+_DESC_HEADS = frozenset(
+    "the his her my their our your its a an poor little old young".split()
+)
+
+
+@dataclass(frozen=True)
+class Tag:
+    """What a tag says about a speaker; resolved to a person later."""
+
+    kind: str  # "name", "pronoun", "narrator", "relation", "description", "actor"
+    words: str  # the subject as printed: "Emma", "she", "his wife", "the old man"
+    gender: str = "unknown"
+    position: int = 0  # offset of the subject in the text
+    before: bool = False  # the tag stands before the quote
+    verb: str = ""  # the speech verb, lower case
+
+    @property
+    def continues(self) -> bool:
+        """The verb says the last speaker goes on (``he added``, ``she continued``)."""
+        return self.verb in CONTINUING_VERBS
+
+
+def tag_after(text: str, start: int, stop: int) -> Tag | None:
+    """A speech tag in the narration ``text[start:stop]`` that follows a quote."""
+    window = text[start : min(stop, start + TAG_WINDOW_CHARS)]
+    for pattern in (_AFTER_VERB_FIRST, _AFTER_SUBJ_FIRST):
+        m = pattern.match(window)
+        if m and m.group("verb") in SPEECH_VERBS:
+            tag = _classify(m.group("subj"), start + m.start("subj"))
+            if tag is not None:
+                return replace(tag, verb=m.group("verb"))
+    return None
+
+
+def tag_before(text: str, start: int, stop: int) -> Tag | None:
+    """A speech tag in the narration ``text[start:stop]`` that leads into a quote."""
+    clause = text[max(start, stop - 400) : stop]
+    sentences = _SENTENCE_END.split(clause)
+    last = sentences[-1] if sentences else ""
+    offset = stop - len(last)
+    verbs = list(_VERB_WORD.finditer(last))
+    if not verbs or len(last) - verbs[-1].end() > BEFORE_REACH_CHARS:
+        return None
+    verb = verbs[-1]
+    m = _SUBJ_NEXT.match(last, verb.end())
+    if m is not None:
+        tag = _classify(m.group("subj"), offset + m.start("subj"), before=True)
+        return None if tag is None else replace(tag, verb=verb.group(0))
+    subjects = list(_SUBJ_ANY.finditer(last, 0, verb.start()))
+    for m in reversed(subjects):
+        tag = _classify(m.group("subj"), offset + m.start("subj"), before=True)
+        if tag is not None:
+            return replace(tag, verb=verb.group(0))
+    return None
+
+
+def actor(text: str, start: int, stop: int) -> Tag | None:
+    """The subject of the narration before a quote: its last sentence, else its first.
+
+    A name, ``he``/``she`` or a relation (``her father began his inquiries``).
+    """
+    window = text[max(start, stop - 400) : stop]
+    sentences = [x for x in _SENTENCE_END.split(window) if x.strip()]
+    candidates = sentences[-1:] + (
+        [text[start : min(stop, start + 300)]] if len(sentences) > 1 else []
+    )
+    for sentence in candidates:
+        m = _SUBJECT_START.match(sentence)
+        if m is None:
+            continue
+        position = text.find(m.group("subj"), start, stop)
+        tag = _classify(m.group("subj"), max(position, start), before=True)
+        if tag is not None and tag.kind in ("name", "pronoun", "narrator", "relation"):
+            kind = "relation" if tag.kind == "relation" else "actor"
+            return Tag(kind, tag.words, tag.gender, tag.position, True)
+    return None
+
+
+def _classify(subj: str, position: int, before: bool = False) -> Tag | None:
+    """Sort a tag's subject into a name, pronoun, relation or description."""
+    subj = " ".join(subj.split())
+    low = subj.lower()
+    if low in ("he", "she"):
+        return Tag("pronoun", low, PRONOUN_GENDER[low], position, before)
+    if subj == "I":
+        return Tag("narrator", subj, "unknown", position, before)
+    if low in ("we", "they"):
+        return None
+    words = low.split()
+    if len(words) > 1 and words[0] in _DESC_HEADS:
+        for k in range(1, len(words)):
+            if words[k] in _DESC_STOP or words[k].endswith("ly"):
+                words = words[:k]
+                subj = " ".join(subj.split()[:k])
+                low = " ".join(words)
+                break
+    if words[0] in ("his", "her", "my", "their", "our", "your", "its"):
+        head = words[-1]
+        return Tag("relation", low, KIN_GENDER.get(head, "unknown"), position, before)
+    if words[0] in ("the", "a", "an", "poor", "little", "old", "young"):
+        rest = subj.split(" ", 1)[1] if " " in subj else ""
+        if rest[:1].isupper():
+            return Tag("name", subj, "unknown", position, before)
+        head = words[-1]
+        gender = KIN_GENDER.get(head, "unknown")
+        return Tag("description", low, gender, position, before)
+    if words[0] in NOT_NAMES and words[0] not in HONORIFICS:
+        return None
+    return Tag("name", subj, "unknown", position, before)

@@ -1,0 +1,167 @@
+"""Speaker attribution: tags, pronouns, turn-taking, narrators, the dev set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from talecast.pipeline.attribution import attribute, lowest_confidence
+from talecast.pipeline.types import NARRATOR
+
+REPO = Path(__file__).resolve().parents[2]
+EVAL_DIR = REPO.parent / "shared" / "eval"
+
+
+def _speakers(text: str) -> list[str]:
+    return [u.speaker for u in attribute(text).utterances]
+
+
+INTRO = (
+    "Emma Woodhouse lived with her father. Mr. Knightley often called on Emma. "
+    "Harriet Smith was her friend. Mr. Woodhouse liked him.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    "line, speaker",
+    [
+        ('"It is late," said Emma.', "Emma Woodhouse"),
+        ('"It is late," Emma said.', "Emma Woodhouse"),
+        ('"It is late," Mr. Knightley replied.', "Mr. Knightley"),
+        ('"It is late," cried Harriet warmly.', "Harriet Smith"),
+        ('"It is late," broke in Mr. Woodhouse.', "Mr. Woodhouse"),
+        ('Mr. Knightley turned to her and said, "It is late."', "Mr. Knightley"),
+    ],
+)
+def test_attribute_reads_explicit_tags_of_every_shape(line: str, speaker: str) -> None:
+    assert _speakers(INTRO + line) == [speaker]
+
+
+def test_attribute_resolves_pronoun_tags_by_gender_and_recency() -> None:
+    text = (
+        "Mr. Knightley came in. Harriet Smith looked up.\n\n"
+        '"Good morning," said he.\n\n'
+        '"Good morning," she returned.'
+    )
+    assert _speakers(text) == ["Mr. Knightley", "Harriet Smith"]
+
+
+def test_attribute_resolves_relation_tags_through_the_family_name() -> None:
+    text = (
+        "Mr. Bennet sat by the fire. Mrs. Bennet came in. Mr. Bennet looked up.\n\n"
+        '"You are late," cried his wife.\n\n'
+        "Jane Bennet laughed.\n\n"
+        '"Hush, child," said her mother.'
+    )
+    assert _speakers(text) == ["Mrs. Bennet", "Mrs. Bennet"]
+
+
+def test_attribute_gives_untagged_lines_by_turn_taking() -> None:
+    text = (
+        "Tom Brown met Mary Jones in the lane.\n\n"
+        '"Where are you going?" said Tom.\n\n'
+        '"To the market," said Mary.\n\n'
+        '"May I come?"\n\n'
+        '"If you like."\n\n'
+        '"Thank you."'
+    )
+    assert _speakers(text) == ["Tom Brown", "Mary Jones", "Tom Brown", "Mary Jones",
+                               "Tom Brown"]
+
+
+def test_attribute_gives_the_reply_to_the_person_addressed() -> None:
+    text = (
+        "Mr. Bennet and Mrs. Bennet sat with Elizabeth Bennet after dinner.\n\n"
+        '"My dear Mr. Bennet," said his lady, "have you heard the news?"\n\n'
+        '"I have not."\n\n'
+        '"Lizzy, you must tell him."\n\n'
+        '"Not I, mamma."'
+    )
+    speakers = _speakers(text)
+    assert speakers[:2] == ["Mrs. Bennet", "Mrs. Bennet"]
+    assert speakers[2] == "Mr. Bennet"
+    assert speakers[4] == "Elizabeth Bennet"
+
+
+def test_attribute_resets_turn_taking_after_a_scene_break() -> None:
+    text = (
+        "Tom Brown met Mary Jones.\n\n"
+        '"Hello," said Tom.\n\n'
+        '"Hello," said Mary.\n\n'
+        "CHAPTER II\n\n"
+        "Years later, Ann Green sat alone with Mary Jones in a garden.\n\n"
+        '"Is it you?"'
+    )
+    last = attribute(text).utterances[-1]
+    assert last.speaker != "Tom Brown"
+    assert last.method != "turn-taking"
+
+
+def test_attribute_gives_an_interrupted_quote_one_speaker() -> None:
+    text = INTRO + '"Well," said Mr. Knightley, "I must go."'
+    result = attribute(text)
+    assert [u.speaker for u in result.utterances] == ["Mr. Knightley"] * 2
+    assert result.utterances[0].quote.group == result.utterances[1].quote.group
+
+
+def test_attribute_names_a_first_person_narrator() -> None:
+    text = (
+        "My name is Pip. I was a small boy and I lived with my sister.\n\n"
+        '"Hold your noise!" cried a terrible voice.\n\n'
+        '"Oh, don\'t cut my throat, sir," I pleaded.'
+    )
+    result = attribute(text)
+    assert result.narrator_name == "Pip"
+    assert result.utterances[-1].speaker == "Pip"
+
+
+def test_attribute_calls_an_unnamed_first_person_narrator_narrator() -> None:
+    text = "I walked home alone. I was tired.\n\n" '"Who is there?" I asked.'
+    assert _speakers(text) == [NARRATOR]
+
+
+def test_attribute_handles_a_story_without_dialogue() -> None:
+    result = attribute("The wind blew over the moor. Nobody spoke.")
+    assert result.utterances == []
+
+
+def test_attribute_gives_every_quote_a_name_and_confidence() -> None:
+    text = '"Who is there?"\n\n"Nobody."'
+    result = attribute(text)
+    assert len(result.utterances) == 2
+    for u in result.utterances:
+        assert u.speaker and not u.speaker.startswith("SPEAKER")
+        assert 0.0 <= u.confidence <= 1.0 and u.method
+
+
+def test_lowest_confidence_lists_the_least_certain_lines_first() -> None:
+    text = INTRO + '"Hello," said Emma.\n\n"Hi."\n\n"Bye."'
+    lines = lowest_confidence(attribute(text), 2)
+    assert len(lines) == 2
+    assert lines[0].confidence <= lines[1].confidence < 0.95
+
+
+@pytest.mark.skipif(not (EVAL_DIR / "pdnc").is_dir(), reason="dev set not present")
+def test_attribute_scores_on_a_dev_novel(tmp_path: Path) -> None:
+    novel = EVAL_DIR / "pdnc" / "PrideAndPrejudice"
+    result = attribute((novel / "novel.txt").read_text(encoding="utf-8"))
+    pred = tmp_path / "pred.jsonl"
+    with open(pred, "w", encoding="utf-8") as f:
+        for u in result.utterances:
+            f.write(json.dumps({"novel": novel.name, "start_char": u.quote.start_char,
+                                "end_char": u.quote.end_char,
+                                "speaker": u.speaker}) + "\n")
+    out = tmp_path / "score.json"
+    subprocess.run(
+        [sys.executable, str(EVAL_DIR / "score_attribution.py"),
+         "--gold", str(novel / "quotes.jsonl"), "--pred", str(pred),
+         "--characters", str(novel / "characters.jsonl"), "--json", str(out)],
+        check=True, capture_output=True,
+    )
+    score = json.loads(out.read_text())
+    assert score["detection_f1"] >= 0.95
+    assert score["attribution_accuracy"] >= 0.65

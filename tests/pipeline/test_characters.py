@@ -1,0 +1,79 @@
+"""Cast finding: names, aliases merged, families kept apart, gender inferred."""
+
+from __future__ import annotations
+
+from talecast.pipeline.characters import build_cast, find_characters
+from talecast.pipeline.dialogue import find_quotes
+from talecast.pipeline.types import Character
+
+
+def _cast(text: str) -> dict[str, Character]:
+    return {c.name: c for c in find_characters(text, find_quotes(text))}
+
+
+STORY = """Elizabeth Bennet walked in. Elizabeth sat down. Lizzy was tired.
+
+Mr. Bennet read his paper. Mr. Bennet smiled at his wife. Mrs. Bennet frowned; she
+was cross. Mrs. Bennet sighed. Fitzwilliam Darcy came later. Mr. Darcy bowed, and
+Darcy left. Mr. Darcy returned; he was silent. Harriet Smith waved. Miss Smith laughed,
+and Harriet sang.
+"""
+
+
+def test_find_characters_merges_first_name_and_nickname_into_full_name() -> None:
+    cast = _cast(STORY)
+    elizabeth = next(c for c in cast.values() if "Lizzy" in c.aliases)
+    assert "Elizabeth" in elizabeth.aliases
+    assert "Elizabeth Bennet" in elizabeth.aliases
+
+
+def test_find_characters_keeps_mr_and_mrs_of_one_family_apart() -> None:
+    cast = _cast(STORY)
+    assert "Mr. Bennet" in cast and "Mrs. Bennet" in cast
+    assert cast["Mr. Bennet"].gender == "male"
+    assert cast["Mrs. Bennet"].gender == "female"
+
+
+def test_find_characters_merges_surname_and_honorific_forms() -> None:
+    cast = _cast(STORY)
+    darcy = next(c for c in cast.values() if "Mr. Darcy" in c.aliases)
+    assert "Darcy" in darcy.aliases
+    harriet = next(c for c in cast.values() if "Harriet" in c.aliases)
+    assert "Miss Smith" in harriet.aliases and "Harriet Smith" in harriet.aliases
+
+
+def test_find_characters_infers_gender_from_pronouns() -> None:
+    text = (
+        "Zorvan came in. Then Zorvan said she was late. Zorvan laughed; she was happy."
+    )
+    assert _cast(text)["Zorvan"].gender == "female"
+
+
+def test_find_characters_ignores_capitalised_ordinary_words() -> None:
+    text = "The day was long. But the day ended. The end came. But Mary stayed. Mary sat."
+    cast = _cast(text)
+    assert set(cast) == {"Mary"}
+
+
+def test_find_characters_ignores_names_only_spoken_inside_quotes() -> None:
+    text = '"Have you seen Grimsby?" asked Tom. Tom waited. "Grimsby is gone."'
+    assert "Grimsby" not in _cast(text)
+
+
+def test_find_characters_makes_speaking_descriptions_characters() -> None:
+    text = '"Off with his head!" said the Queen. "Nonsense," said the Queen.'
+    cast = _cast(text)
+    assert "The Queen" in cast
+    assert cast["The Queen"].gender == "female"
+
+
+def test_build_cast_names_a_first_person_narrator() -> None:
+    text = (
+        "Call me Ishmael. I went to sea. I was poor and my purse was empty.\n\n"
+        '"Go," I said.'
+    )
+    assert build_cast(text, find_quotes(text)).narrator_name == "Ishmael"
+
+
+def test_find_characters_returns_nothing_for_a_story_without_names() -> None:
+    assert _cast("it was dark. the rain fell. nobody came.") == {}

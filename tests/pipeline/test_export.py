@@ -1,0 +1,170 @@
+"""Export of a finished run: containers checked with ffprobe, errors checked by message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from rundir_factory import SAMPLE_RATE_HZ, make_run
+
+from talecast.errors import ExportError, TalecastError
+from talecast.pipeline.encoding import ffmetadata, read_nero_chapters
+from talecast.pipeline.export import EXPORT_FORMATS, MASTER_PROFILES, export_run
+
+
+def ffprobe(path: Path, *args: str) -> dict:
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
+        capture_output=True, check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    run = make_run(tmp_path_factory.mktemp("run") / "run", cover=True)
+    progress: list[float] = []
+    outputs = export_run(run, EXPORT_FORMATS, progress=lambda f, _m: progress.append(f))
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    return run, outputs
+
+
+def test_export_writes_every_format_beside_narration(exported):
+    run, outputs = exported
+    expected = {"narration.mp3", "narration.m4b", "narration.opus", "transcript.vtt",
+                "transcript.srt", "words.json", "report.json", "stems/Narrator.flac",
+                "stems/Alice.flac", "stems/Bob.flac"}
+    assert set(outputs) == expected
+    assert all(path.is_file() and path.stat().st_size > 0 for path in outputs.values())
+    assert not list(run.glob(".*"))  # no partial files left behind
+
+
+def test_m4b_chapters_read_by_ffprobe_match_chapters_json(exported):
+    run, outputs = exported
+    chapters = json.loads((run / "chapters.json").read_text())
+    probed = ffprobe(outputs["narration.m4b"], "-show_chapters")["chapters"]
+
+    assert [c["tags"]["title"] for c in probed] == [c["title"] for c in chapters]
+    for got, want in zip(probed, chapters, strict=True):
+        assert abs(float(got["start_time"]) - want["start_sample"] / SAMPLE_RATE_HZ) < 0.002
+        assert abs(float(got["end_time"]) - want["end_sample"] / SAMPLE_RATE_HZ) < 0.002
+
+
+def test_m4b_has_nero_chpl_atom_and_quicktime_chapter_track(exported):
+    run, outputs = exported
+    chapters = json.loads((run / "chapters.json").read_text())
+    nero = read_nero_chapters(outputs["narration.m4b"])
+    streams = ffprobe(outputs["narration.m4b"], "-show_streams")["streams"]
+
+    assert [title for _, title in nero] == [c["title"] for c in chapters]
+    assert [round(start, 2) for start, _ in nero] == [round(c["start"], 2) for c in chapters]
+    assert any(s["codec_tag_string"] == "text" for s in streams)  # QuickTime chapter track
+
+
+def test_m4b_carries_title_author_narrator_and_cover_art(exported):
+    _, outputs = exported
+    probed = ffprobe(outputs["narration.m4b"], "-show_format", "-show_streams")
+    tags = probed["format"]["tags"]
+    audio = [s for s in probed["streams"] if s["codec_type"] == "audio"]
+    art = [s for s in probed["streams"] if s["codec_type"] == "video"]
+
+    assert tags["title"] == "The Gate; a #test = story"  # ffmetadata escapes ; # =
+    assert tags["artist"] == "A. Writer" and tags["composer"] == "Kal"
+    assert tags["genre"] == "Audiobook"
+    assert audio[0]["codec_name"] == "aac"
+    assert art and art[0]["disposition"]["attached_pic"] == 1
+
+
+def test_mp3_is_cbr_192_kbps_at_44_1_khz_per_ffprobe(exported):
+    _, outputs = exported
+    stream = ffprobe(outputs["narration.mp3"], "-show_streams")["streams"][0]
+    packets = ffprobe(
+        outputs["narration.mp3"], "-show_entries", "packet=size", "-select_streams", "a"
+    )["packets"]
+
+    assert stream["codec_name"] == "mp3"
+    assert stream["sample_rate"] == "44100"
+    assert int(stream["bit_rate"]) == 192000
+    # Constant bit rate: every MPEG-1 layer III frame is 626 or 627 bytes at 192k/44.1k.
+    assert {int(p["size"]) for p in packets} <= {626, 627}
+
+
+def test_opus_has_the_narration_duration(exported):
+    run, outputs = exported
+    probed = ffprobe(outputs["narration.opus"], "-show_streams", "-show_format")
+    import soundfile as sf
+
+    narration_s = sf.info(str(run / "narration.flac")).duration
+    assert probed["streams"][0]["codec_name"] == "opus"
+    assert abs(float(probed["format"]["duration"]) - narration_s) < 0.05
+
+
+def test_report_lists_every_chapter_with_measurements_and_verdicts(exported):
+    run, outputs = exported
+    report = json.loads(outputs["report.json"].read_text())
+
+    assert report["master"] is None
+    assert [c["title"] for c in report["chapters"]] == ["The Gate", "The Road"]
+    for chapter in report["chapters"]:
+        for key in ("integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
+                    "rms_dbfs", "noise_floor_dbfs"):
+            assert isinstance(chapter["measured"][key], float)
+        assert set(chapter["profiles"]) == set(MASTER_PROFILES)
+    # Unmastered generated speech sits near -26 LUFS: neither podcast nor ACX level.
+    assert report["summary"]["podcast"] == "FAIL"
+
+
+def test_acx_master_adds_room_tone_and_moves_chapter_marks_with_it(tmp_path):
+    run = make_run(tmp_path / "run", lead_in_s=0.1)
+    outputs = export_run(run, ["m4b", "vtt"], master="acx")
+    report = json.loads(outputs["report.json"].read_text())
+    probed = ffprobe(outputs["narration.m4b"], "-show_chapters")["chapters"]
+    first_cue = outputs["transcript.vtt"].read_text().split("\n\n")[2].split(" --> ")[0]
+
+    assert report["timed_text_timeline"] == "exported audio"
+    assert report["chapters"][0]["measured"]["head_silence_s"] >= 0.5
+    assert report["chapters"][0]["profiles"]["acx"]["result"] == "PASS"
+    # The second chapter starts later by what the first chapter gained in room tone.
+    gained = report["chapters"][0]["room_tone_change_s"]
+    chapters = json.loads((run / "chapters.json").read_text())
+    assert abs(float(probed[1]["start_time"]) - (chapters[1]["start"] + gained)) < 0.002
+    # The first line moved by exactly the room tone added at the head.
+    head_added = (report["chapters"][0]["measured"]["head_silence_s"]
+                  - report["chapters"][0]["source"]["head_silence_s"])
+    assert head_added > 0.05
+    cue_s = float(first_cue.split(":")[-1])
+    assert abs(cue_s - (0.1 + head_added)) < 0.011
+
+
+def test_export_rejects_unknown_format_naming_the_valid_ones(tmp_path):
+    run = make_run(tmp_path / "run")
+    with pytest.raises(ExportError, match="'flac'.*mp3, m4b, opus, vtt, srt, words"):
+        export_run(run, ["mp3", "flac"])
+    assert not (run / "narration.mp3").exists()
+
+
+def test_export_rejects_unknown_profile_as_value_error(tmp_path):
+    run = make_run(tmp_path / "run")
+    with pytest.raises(ValueError, match="'loud'.*acx, podcast, r128"):
+        export_run(run, ["vtt"], master="loud")
+
+
+def test_export_of_unrendered_run_says_to_render_first(tmp_path):
+    with pytest.raises(TalecastError, match="no narration.flac; render the story"):
+        export_run(tmp_path, ["vtt"])
+
+
+def test_export_of_run_with_broken_segments_json_names_the_file(tmp_path):
+    run = make_run(tmp_path / "run")
+    (run / "segments.json").write_text("[{")
+    with pytest.raises(ExportError, match="segments.json is not valid JSON"):
+        export_run(run, ["srt"])
+
+
+def test_ffmetadata_escapes_special_characters_in_titles():
+    text = ffmetadata([(0, 1000, "A=B; #1\\x")], {"title": "T\nU"})
+    assert "title=A\\=B\\; \\#1\\\\x" in text
+    assert "title=T\\\nU" in text
+    assert "TIMEBASE=1/1000" in text

@@ -1,0 +1,251 @@
+"""Speech synthesis with the real engines: every voice, levels, determinism, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from talecast.errors import EngineError
+from talecast.pipeline.engines.kokoro import MAX_TOKENS, _token_chunks
+from talecast.pipeline.synthesis import (
+    OUTPUT_RATE_HZ,
+    PEAK_LIMIT,
+    TARGET_DBFS,
+    Synthesizer,
+    get_synthesizer,
+    match_loudness,
+    resample_to_output,
+    speech_level_dbfs,
+    trim_silence,
+)
+from talecast.pipeline.voices import Voice, get_voice, list_voices
+
+SENTENCE = "Where is the lamp?"
+DETERMINISM_VOICES = (1, 2, 20, 31)
+
+
+@pytest.fixture(scope="module")
+def spoken() -> dict[int, np.ndarray]:
+    """Every available voice speaking the same sentence, through one Synthesizer."""
+    synth = get_synthesizer(1)
+    return {voice.id: synth.synthesize(SENTENCE, voice) for voice in list_voices()}
+
+
+def _digest(audio: np.ndarray) -> str:
+    return hashlib.sha256(audio.tobytes()).hexdigest()
+
+
+def _median_f0_hz(audio: np.ndarray, rate_hz: int = OUTPUT_RATE_HZ) -> float:
+    """Median pitch over clearly voiced 40 ms frames, by autocorrelation."""
+    frame = int(0.04 * rate_hz)
+    lowest_lag, highest_lag = rate_hz // 400, rate_hz // 60
+    pitches = []
+    for start in range(0, audio.size - frame, frame // 2):
+        x = audio[start : start + frame] - np.mean(audio[start : start + frame])
+        if np.sqrt(np.mean(x**2)) < 0.03:
+            continue
+        corr = np.correlate(x, x, "full")[frame - 1 :]
+        lag = lowest_lag + int(np.argmax(corr[lowest_lag:highest_lag]))
+        if corr[lag] > 0.4 * corr[0]:
+            pitches.append(rate_hz / lag)
+    return float(np.median(pitches)) if pitches else 0.0
+
+
+def _spectrum_shape_db(audio: np.ndarray, rate_hz: int = OUTPUT_RATE_HZ) -> np.ndarray:
+    """Long-term average spectrum in 24 log-spaced bands (80 Hz-8 kHz), mean removed."""
+    size = 1024
+    frames = [audio[i : i + size] * np.hanning(size)
+              for i in range(0, audio.size - size, size // 2)]
+    power = np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0)
+    freqs = np.fft.rfftfreq(size, 1 / rate_hz)
+    edges = np.geomspace(80, 8000, 25)
+    bands = np.array([power[(freqs >= lo) & (freqs < hi)].mean()
+                      for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+    shape = 10 * np.log10(bands + 1e-12)
+    return shape - shape.mean()
+
+
+def test_every_voice_speaks_audible_24khz_audio(spoken: dict[int, np.ndarray]) -> None:
+    assert set(spoken) == {v.id for v in list_voices()}
+    for voice_id, audio in spoken.items():
+        assert audio.dtype == np.float32, voice_id
+        assert audio.ndim == 1, voice_id
+        assert 0.5 < audio.size / OUTPUT_RATE_HZ < 4.0, voice_id
+        assert speech_level_dbfs(audio, OUTPUT_RATE_HZ) > -25, voice_id
+        assert np.max(np.abs(audio)) <= PEAK_LIMIT, voice_id
+
+
+def test_output_edges_hold_little_silence(spoken: dict[int, np.ndarray]) -> None:
+    for voice_id, audio in spoken.items():
+        threshold = np.max(np.abs(audio)) * 0.01
+        loud = np.flatnonzero(np.abs(audio) > threshold)
+        assert loud[0] / OUTPUT_RATE_HZ <= 0.04, voice_id
+        assert (audio.size - loud[-1]) / OUTPUT_RATE_HZ <= 0.04, voice_id
+
+
+def test_every_pair_of_voices_differs_in_pitch_or_timbre(
+    spoken: dict[int, np.ndarray],
+) -> None:
+    pitch = {k: _median_f0_hz(a) for k, a in spoken.items()}
+    shape = {k: _spectrum_shape_db(a) for k, a in spoken.items()}
+    for a, b in itertools.combinations(spoken, 2):
+        semitones = abs(12 * np.log2(max(pitch[a], 1.0) / max(pitch[b], 1.0)))
+        timbre_db = float(np.sqrt(np.mean((shape[a] - shape[b]) ** 2)))
+        assert semitones >= 2.0 or timbre_db >= 3.0, (a, b, semitones, timbre_db)
+
+
+def test_voice_genders_match_their_pitch(spoken: dict[int, np.ndarray]) -> None:
+    for voice_id, audio in spoken.items():
+        f0_hz = _median_f0_hz(audio)
+        if get_voice(voice_id).gender == "male":
+            assert 60 < f0_hz < 150, (voice_id, f0_hz)
+        else:
+            assert 140 < f0_hz < 400, (voice_id, f0_hz)
+
+
+def test_loudness_of_all_voices_is_matched_within_2_db(
+    spoken: dict[int, np.ndarray],
+) -> None:
+    meter = pyloudnorm.Meter(OUTPUT_RATE_HZ)
+    lufs = {k: meter.integrated_loudness(a.astype(np.float64)) for k, a in spoken.items()}
+    assert max(lufs.values()) - min(lufs.values()) <= 4.0, lufs
+    median = float(np.median(list(lufs.values())))
+    assert all(abs(v - median) <= 2.0 for v in lufs.values()), lufs
+    for voice_id, audio in spoken.items():
+        level = speech_level_dbfs(audio, OUTPUT_RATE_HZ)
+        assert level == pytest.approx(TARGET_DBFS, abs=0.5), voice_id
+
+
+def test_synthesis_is_bitwise_repeatable_in_process(
+    spoken: dict[int, np.ndarray],
+) -> None:
+    synth = get_synthesizer(1)
+    for voice_id in DETERMINISM_VOICES:
+        synth.synthesize("No.",
+                         get_voice(voice_id))
+        again = synth.synthesize(SENTENCE, get_voice(voice_id))
+        assert np.array_equal(again, spoken[voice_id]), voice_id
+
+
+def test_synthesis_is_bitwise_repeatable_across_processes(
+    spoken: dict[int, np.ndarray],
+) -> None:
+    script = (
+        "import hashlib, sys\n"
+        "from talecast.pipeline.synthesis import get_synthesizer\n"
+        "from talecast.pipeline.voices import get_voice\n"
+        "s = get_synthesizer(1)\n"
+        f"for i in reversed({DETERMINISM_VOICES!r}):\n"
+        f"    a = s.synthesize({SENTENCE!r}, get_voice(i))\n"
+        "    print(i, hashlib.sha256(a.tobytes()).hexdigest())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    digests = dict(line.split() for line in out.splitlines())
+    for voice_id in DETERMINISM_VOICES:
+        assert digests[str(voice_id)] == _digest(spoken[voice_id]), voice_id
+
+
+@pytest.mark.parametrize(("voice_id", "rate_hz"), [(1, 24_000), (20, 16_000),
+                                                  (30, 16_000), (33, 16_000)])
+def test_raw_synthesize_returns_the_engines_native_rate(
+    voice_id: int, rate_hz: int
+) -> None:
+    audio, rate = get_synthesizer(1).raw_synthesize("Good evening.", get_voice(voice_id))
+    assert rate == rate_hz
+    assert audio.dtype == np.float32
+    assert audio.size > 0.3 * rate_hz
+
+
+def test_long_text_is_split_and_joined_in_order() -> None:
+    synth = get_synthesizer(1)
+    sentence = "The keeper climbed the narrow stair and trimmed the wick once more."
+    one = synth.synthesize(sentence, get_voice(1))
+    many = synth.synthesize(" ".join([sentence] * 6), get_voice(1))
+    assert 5.0 < many.size / one.size < 7.0
+    assert np.max(np.abs(many)) <= PEAK_LIMIT
+
+
+def test_text_that_normalises_to_nothing_gives_empty_audio() -> None:
+    audio = Synthesizer().synthesize("  * _ “” ", get_voice(2))
+    assert audio.dtype == np.float32
+    assert audio.size == 0
+
+
+def test_unknown_engine_raises_engine_error() -> None:
+    voice = dataclasses.replace(get_voice(1), id=900, engine="nosuch")
+    with pytest.raises(EngineError, match="nosuch"):
+        Synthesizer().synthesize("Hello.", voice)
+
+
+def test_unknown_flite_voice_raises_engine_error_naming_the_voice() -> None:
+    voice = dataclasses.replace(get_voice(30), id=901, name="Ghost",
+                                params=(("voice", "ghost"),))
+    with pytest.raises(EngineError, match=r"901 \(Ghost\)"):
+        Synthesizer().synthesize("Hello.", voice)
+
+
+def test_bad_kokoro_blend_raises_engine_error_naming_the_voice() -> None:
+    voice = dataclasses.replace(get_voice(2), id=902, name="Broken",
+                                params=(("blend", (("jx_nobody", 1.0),)),))
+    with pytest.raises(EngineError, match=r"902 \(Broken\).*jx_nobody"):
+        Synthesizer().synthesize("Hello.", voice)
+
+
+def test_kokoro_token_chunks_respect_the_model_limit() -> None:
+    space = 16
+    tokens = ([50, 51, 52, space] * 400)[:1500]
+    chunks = _token_chunks(tokens, space)
+    assert all(len(c) <= MAX_TOKENS for c in chunks)
+    assert all(c[-1] == space for c in chunks[:-1])
+    assert sum(chunks, []) == tokens
+
+
+def test_engine_version_tracks_voice_parameters_and_threads() -> None:
+    one, two = get_synthesizer(1), get_synthesizer(2)
+    kumo, haru = get_voice(2), get_voice(7)
+    assert one.engine_version(kumo) == one.engine_version(get_voice(2))
+    assert one.engine_version(kumo) != one.engine_version(haru)
+    assert one.engine_version(get_voice(1)) != two.engine_version(get_voice(1))
+    assert get_synthesizer(1) is one
+
+
+def test_resampling_uses_exact_ratios() -> None:
+    assert resample_to_output(np.ones(16_000, np.float32), 16_000).size == 24_000
+    assert resample_to_output(np.ones(22_050, np.float32), 22_050).size == 24_000
+    assert resample_to_output(np.ones(8_000, np.float32), 8_000).size == 24_000
+
+
+def test_loud_input_is_limited_below_full_scale() -> None:
+    t = np.arange(OUTPUT_RATE_HZ) / OUTPUT_RATE_HZ
+    spiky = (np.sin(2 * np.pi * 200 * t) ** 15).astype(np.float32)
+    out = match_loudness(spiky, OUTPUT_RATE_HZ)
+    assert np.max(np.abs(out)) <= PEAK_LIMIT
+    assert speech_level_dbfs(out, OUTPUT_RATE_HZ) == pytest.approx(TARGET_DBFS, abs=2)
+
+
+def test_trim_silence_keeps_about_30_ms_at_each_edge() -> None:
+    tone = np.sin(np.arange(2400) / 5.0).astype(np.float32)
+    padded = np.concatenate([np.zeros(24_000, np.float32), tone,
+                             np.zeros(12_000, np.float32)])
+    trimmed = trim_silence(padded, OUTPUT_RATE_HZ)
+    assert trimmed.size == pytest.approx(2400 + 2 * 720, abs=4)
+
+
+def test_synthesizer_rejects_zero_threads() -> None:
+    with pytest.raises(ValueError, match="threads"):
+        Synthesizer(threads=0)
+
+
+def test_voice_objects_from_outside_the_catalogue_still_work() -> None:
+    voice = Voice(950, "Custom Pico", "female", None, "en-gb", "pico", "Apache-2.0",
+                  "test voice", True, frozenset({"fast"}),
+                  (("voice", "en-GB"), ("pitch", 1.2), ("speed", 1.0)))
+    assert Synthesizer().synthesize("Fine weather.", voice).size > 0

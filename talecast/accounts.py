@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "tc_"
 SHOWN_PREFIX_CHARS = 10
+MIN_PREFIX_CHARS = 6
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def _engine(settings: Settings | None) -> Engine:
 
 
 def create_key(name: str, settings: Settings | None = None) -> str:
-    """Create an account named ``name`` with a new API key; return the key (shown once)."""
+    """Create an account ``name`` with a new API key; return the key (shown once)."""
     name = name.strip()
     if not name or len(name) > 255:
         raise TalecastError(f"key name {name!r} must be 1-255 characters")
@@ -96,13 +97,20 @@ def list_keys(settings: Settings | None = None) -> list[KeyInfo]:
     return [KeyInfo(*row) for row in rows]
 
 
-def revoke_key(key_id_or_prefix: str | int, settings: Settings | None = None) -> KeyInfo:
+def revoke_key(
+    key_id_or_prefix: str | int, settings: Settings | None = None
+) -> KeyInfo:
     """Revoke one key by id or by a prefix matching exactly one key; return it.
 
     Raises NotFoundError when nothing matches and TalecastError when a prefix is
     ambiguous. Revoking a revoked key is a no-op.
     """
     wanted = str(key_id_or_prefix).strip()
+    if not wanted.isdigit() and len(wanted) < MIN_PREFIX_CHARS:
+        raise TalecastError(
+            f"{wanted!r} is too short to name a key; give the key id or at least "
+            f"{MIN_PREFIX_CHARS} characters of its prefix (see `talecast keys list`)"
+        )
     keys = list_keys(settings)
     if wanted.isdigit():
         matches = [k for k in keys if k.id == int(wanted)]
@@ -126,7 +134,9 @@ def revoke_key(key_id_or_prefix: str | int, settings: Settings | None = None) ->
         engine = _engine(settings)
         with engine.begin() as conn:
             conn.execute(
-                update(ApiKey).where(ApiKey.id == found.id).values(revoked_at=time.time())
+                update(ApiKey)
+                .where(ApiKey.id == found.id)
+                .values(revoked_at=time.time())
             )
         engine.dispose()
         logger.info("api key %s revoked", found.id)

@@ -30,7 +30,7 @@ SECRET_FILE = "secret_key"
 
 
 def default_data_dir() -> Path:
-    """The per-user data folder: ``$XDG_DATA_HOME/talecast`` or ~/.local/share/talecast."""
+    """The per-user data folder: ``$XDG_DATA_HOME/talecast`` (~/.local/share/...)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "talecast"
 
@@ -124,7 +124,8 @@ def _resolve_secret(settings: Settings) -> str:
         raise ConfigError(
             "TALECAST_SECRET_KEY is a development secret or shorter than "
             f"{MIN_SECRET_CHARS} characters; set a long random value (for example "
-            "the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            "the output of `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
             ", unset it to have one generated, or set TALECAST_ENV=development"
         )
     return secret

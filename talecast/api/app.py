@@ -14,6 +14,7 @@ import talecast
 from talecast.api import catalogue, routes_files, routes_stories
 from talecast.api.deps import app_state
 from talecast.api.errors import install_error_handlers
+from talecast.api.fastlane import BulkResultsLane
 from talecast.api.metrics import CONTENT_TYPE, Metrics, RequestCounter
 from talecast.api.state import AppState
 from talecast.api.upload import UploadLimitMiddleware
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url="/redocs",
         openapi_url="/openapi.json",
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.talecast = state
     app.state.metrics = metrics
@@ -77,7 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(_service_router())
 
     install_error_handlers(app)
-    app.add_middleware(UploadLimitMiddleware, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        UploadLimitMiddleware, max_upload_bytes=settings.max_upload_bytes
+    )
+    app.add_middleware(BulkResultsLane)
     app.add_middleware(RequestCounter, metrics=metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

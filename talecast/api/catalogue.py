@@ -71,15 +71,21 @@ def list_voices_route(account: AccountId) -> tuple[VoiceOut, ...]:
     return voices()
 
 
-@router.get("/source-languages", response_model=list[LanguageOut],
-            summary="Get Source Languages")
+@router.get(
+    "/source-languages",
+    response_model=list[LanguageOut],
+    summary="Get Source Languages",
+)
 def source_languages(account: AccountId) -> tuple[LanguageOut, ...]:
     """Languages a story may be written in (ids for ``source_language``)."""
     return languages()
 
 
-@router.get("/target-languages", response_model=list[LanguageOut],
-            summary="Get Target Languages")
+@router.get(
+    "/target-languages",
+    response_model=list[LanguageOut],
+    summary="Get Target Languages",
+)
 def target_languages(account: AccountId) -> tuple[LanguageOut, ...]:
     """Languages Talecast can narrate in."""
     return languages()

@@ -42,7 +42,9 @@ async def current_account(
         raise AuthError(f"missing API key: send it in the {API_KEY_HEADER!r} header")
     account_id = app_state(request).account_for_key(api_key)
     if account_id is None:
-        raise AuthError("unknown or revoked API key; create one with `talecast keys create`")
+        raise AuthError(
+            "unknown or revoked API key; create one with `talecast keys create`"
+        )
     return account_id
 
 

@@ -64,7 +64,9 @@ async def _on_request_validation(request: Request, exc: Exception) -> JSONRespon
 
 async def _on_field_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FieldError)
-    items = [{"loc": loc, "msg": msg, "type": "value_error"} for loc, msg in exc.problems]
+    items = [
+        {"loc": loc, "msg": msg, "type": "value_error"} for loc, msg in exc.problems
+    ]
     return JSONResponse(validation_body(items), status_code=422)
 
 
@@ -77,8 +79,9 @@ async def _on_talecast_error(request: Request, exc: Exception) -> JSONResponse:
         body = validation_body([{"loc": ("body", "file"), "msg": str(exc)}])
         return JSONResponse(body, status_code=422)
     logger.error("request %s %s failed", request.method, request.url.path, exc_info=exc)
-    return JSONResponse({"detail": "the server could not complete this request"},
-                        status_code=500)
+    return JSONResponse(
+        {"detail": "the server could not complete this request"}, status_code=500
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

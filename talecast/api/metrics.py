@@ -36,12 +36,16 @@ class StoryCollector(Collector):
             counts = count_by_status(conn)
             buckets = conn.execute(
                 select(
-                    *[func.sum(case((Story.render_s <= edge, 1), else_=0))
-                      for edge in RENDER_BUCKETS_S],
+                    *[
+                        func.sum(case((Story.render_s <= edge, 1), else_=0))
+                        for edge in RENDER_BUCKETS_S
+                    ],
                     func.count(),
                     func.coalesce(func.sum(Story.render_s), 0.0),
-                ).where(Story.status == StoryStatus.SUCCESS.value,
-                        Story.render_s.is_not(None))
+                ).where(
+                    Story.status == StoryStatus.SUCCESS.value,
+                    Story.render_s.is_not(None),
+                )
             ).one()
 
         stories = GaugeMetricFamily(
@@ -52,8 +56,10 @@ class StoryCollector(Collector):
         yield stories
 
         total = int(buckets[-2])
-        cumulative = [(str(edge), int(n or 0)) for edge, n in
-                      zip(RENDER_BUCKETS_S, buckets[:-2], strict=True)]
+        cumulative = [
+            (str(edge), int(n or 0))
+            for edge, n in zip(RENDER_BUCKETS_S, buckets[:-2], strict=True)
+        ]
         render = HistogramMetricFamily(
             "talecast_render_seconds", "Wall seconds to render a story"
         )
@@ -67,8 +73,10 @@ class Metrics:
     def __init__(self, engine: Engine) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "talecast_http_requests", "HTTP requests answered",
-            ["method", "route", "status"], registry=self.registry,
+            "talecast_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.registry.register(StoryCollector(engine))
 
@@ -100,5 +108,9 @@ class RequestCounter:
             await self.app(scope, receive, send_and_note)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = (
+                getattr(route, "path", None)
+                or scope.get("talecast.route")
+                or "unmatched"
+            )
             self.metrics.requests.labels(scope["method"], template, str(status)).inc()

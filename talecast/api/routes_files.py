@@ -30,17 +30,23 @@ router = APIRouter(tags=["Files"])
     responses={200: {"content": {"audio/flac": {}}}, 206: {"description": "A range"}},
 )
 async def download(
-    run_id: int,
+    run_id: str,
     name: str,
     state: State,
-    account: Annotated[int, Query()],
-    expires: Annotated[int, Query()],
-    signature: Annotated[str, Query(max_length=128)],
+    account: Annotated[str, Query()] = "",
+    expires: Annotated[str, Query()] = "",
+    signature: Annotated[str, Query()] = "",
 ) -> FileResponse:
     """A run's narration or dialogue track as FLAC, through the signed link a result
-    response gave. Supports HTTP range requests. 403 once the link expired."""
-    state.signer.verify(run_id, name, account, expires, signature)
-    run = state.lookup_runs(account, [run_id]).get(run_id)
+    response gave. Supports HTTP range requests. 403 once the link expired or if any
+    part of it was changed."""
+    if not all(_is_number(part) for part in (run_id, account, expires)):
+        raise LinkError(
+            "this file link is not valid (it was altered or truncated); "
+            "fetch the run's result again for fresh links"
+        )
+    state.signer.verify(int(run_id), name, int(account), int(expires), signature)
+    run = state.lookup_runs(int(account), [int(run_id)]).get(int(run_id))
     if not isinstance(run, FinishedRun):
         raise LinkError("the file behind this link no longer exists")
 
@@ -49,5 +55,13 @@ async def download(
     # TODO(#4): redirect to the storage back end's own URL when files are not local.
     if path is None or not path.is_file():
         raise LinkError("the file behind this link no longer exists")
-    return FileResponse(path, media_type="audio/flac", filename=f"{run_id}-{name}",
-                        content_disposition_type="inline")
+    return FileResponse(
+        path,
+        media_type="audio/flac",
+        filename=f"{int(run_id)}-{name}",
+        content_disposition_type="inline",
+    )
+
+
+def _is_number(text: str) -> bool:
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()

@@ -16,8 +16,9 @@ RUN_IDS_DESCRIPTION = (
     "type (e.g., all text-to-speech or all dubbing runs)."
 )
 BULK_DESCRIPTION = (
-    "An object containing the results of one to five story runs. Each key in the object "
-    "is a unique identifier for a run, and the corresponding value is stories run output."
+    "An object containing the results of one to five story runs. Each key in the "
+    "object is a unique identifier for a run, and the corresponding value is stories "
+    "run output."
 )
 DIALOGUE_DESCRIPTION = (
     "A JSON that represents a single piece of dialogue or speech within a given time "
@@ -30,7 +31,7 @@ _TRANSCRIPT_EXAMPLE = [
     (27.67, 38.24, "It may have once been an island surrounded by oceans."),
     (38.64, 49.59, "Future eruptions could still occur due to mantle activity."),
 ]
-BULK_EXAMPLE = {
+BULK_EXAMPLE: dict[str, Any] = {
     "1234": {
         "dialogue_url": "https://example.com/run/1234/dialogue.flac",
         "audio_url": "https://example.com/run/1234/audio.flac",
@@ -70,13 +71,15 @@ class RunIDsRequestPayload(BaseModel):
         seen: set[int] = set()
         for run_id in run_ids:
             if run_id in seen:
-                raise ValueError(f"run id {run_id} appears more than once; ids must be unique")
+                raise ValueError(
+                    f"run id {run_id} appears more than once; ids must be unique"
+                )
             seen.add(run_id)
         return run_ids
 
 
 def _drop_generated(schema: dict[str, Any]) -> None:
-    # The published StoryRunInfoResponse has properties only: no type, title or required.
+    # The published StoryRunInfoResponse has properties only: no type, title, required.
     for key in ("type", "title", "required", "description"):
         schema.pop(key, None)
 
@@ -119,7 +122,9 @@ class StoryRunInfoResponse(BaseModel):
     )
     dialogue_url: str = Field(
         title="Story Dialogue Audio URL",
-        description="The URL pointing to the audio file that contains the story's dialogue.",
+        description=(
+            "The URL pointing to the audio file that contains the story's dialogue."
+        ),
     )
     transcript: list[DialogueItem] = Field(
         title="Story Transcript",
@@ -148,7 +153,7 @@ class CreateStoryOut(BaseModel):
 
 
 class StoryStatusOut(BaseModel):
-    """A story task's state; ``run_id`` once it succeeded, reason and message on error."""
+    """A task's state; ``run_id`` once it succeeded, reason and message on error."""
 
     status: str = Field(description="PENDING, SUCCESS or ERROR")
     run_id: int | None = None

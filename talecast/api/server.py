@@ -18,8 +18,9 @@ from talecast.jobs.pool import WorkerPool
 logger = logging.getLogger(__name__)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000,
-          settings: Settings | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, settings: Settings | None = None
+) -> None:
     """Serve the API on ``host:port`` with ``settings.workers`` render workers.
 
     Blocks until interrupted. Stories left queued or half-rendered by an earlier,
@@ -31,8 +32,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     pool = WorkerPool(settings)
     app.state.pool = pool
     pool.start()
-    logger.info("server: listening on http://%s:%d (data in %s)", host, port,
-                settings.data_dir)
+    logger.info(
+        "server: listening on http://%s:%d (data in %s)", host, port, settings.data_dir
+    )
     try:
         uvicorn.run(
             app,
@@ -54,6 +56,9 @@ def _configure_logging(level: str) -> None:
             level=level,
             format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
         )
+    elif root.getEffectiveLevel() > logging.getLevelName(level):
+        # Logging was set up quieter by the caller: still report the service's events.
+        logging.getLogger("talecast").setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> None:

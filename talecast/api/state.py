@@ -2,8 +2,8 @@
 
 Two caches keep the hot paths free of ORM work. API keys are remembered for a few
 seconds (so a revoked key stops working within ``KEY_CACHE_S``). A finished run never
-changes, so its result (file keys and transcript JSON) is kept in an LRU and each request
-only signs fresh links around it.
+changes, so its result (file keys and transcript JSON) is kept in an LRU and each
+request only signs fresh links around it.
 """
 
 from __future__ import annotations
@@ -48,11 +48,25 @@ class RunState:
     status: str
 
 
+class FragmentCache:
+    """Result JSON built during one wall-clock second (its links expire alike)."""
+
+    def __init__(self) -> None:
+        self.second = 0
+        self.items: dict[tuple[int, int, str, bool], str] = {}
+
+    def reset(self, second: int) -> None:
+        """Forget everything: a new second has begun."""
+        self.second = second
+        self.items = {}
+
+
 class AppState:
     """Shared objects of one web process."""
 
-    def __init__(self, settings: Settings, engine: Engine, storage: Storage,
-                 queue: TaskQueue) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, storage: Storage, queue: TaskQueue
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.storage = storage
@@ -61,6 +75,7 @@ class AppState:
         self.signer = LinkSigner(settings.secret_key, settings.link_ttl_s)
         self._keys: dict[str, tuple[int | None, float]] = {}
         self._runs: OrderedDict[int, FinishedRun] = OrderedDict()
+        self.fragments = FragmentCache()
 
     def account_for_key(self, key: str) -> int | None:
         """The account id of an active API key, or None."""
@@ -115,7 +130,10 @@ class AppState:
         for row in rows:
             if row.status == StoryStatus.SUCCESS.value:
                 run = FinishedRun(
-                    row.run_id, account_id, row.narration_key, row.dialogue_key,
+                    row.run_id,
+                    account_id,
+                    row.narration_key,
+                    row.dialogue_key,
                     row.transcript_json or "[]",
                 )
                 self._remember(run)

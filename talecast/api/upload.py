@@ -30,20 +30,27 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 FORM_SLACK_BYTES = 64 * 1024  # room for the form fields around the file
+MAX_ID = 2**31 - 1
+UPLOAD_PATH = "/apis/story"
 
 
-@router.post("/story", response_model=CreateStoryOut, summary="Create Story",
-             tags=["Stories"])
+@router.post(
+    "/story", response_model=CreateStoryOut, summary="Create Story", tags=["Stories"]
+)
 def create_story(
     account: AccountId,
     state: State,
-    file: Annotated[UploadFile, File(description="The story: text, Markdown, HTML, "
-                                                 "DOCX, EPUB or PDF")],
-    source_language: Annotated[int, Form(description="Language id of the story")],
+    file: Annotated[
+        UploadFile,
+        File(description="The story: text, Markdown, HTML, DOCX, EPUB or PDF"),
+    ],
+    source_language: Annotated[
+        int, Form(ge=0, le=MAX_ID, description="Language id of the story")
+    ],
     title: Annotated[str | None, Form(min_length=3, max_length=255)] = None,
     description: Annotated[str | None, Form(min_length=3, max_length=5000)] = None,
-    narrator_voice_id: Annotated[int | None, Form()] = None,
-    folder_id: Annotated[int | None, Form()] = None,
+    narrator_voice_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
+    folder_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
     chosen_dictionaries: Annotated[list[str] | None, Form()] = None,
 ) -> CreateStoryOut:
     """Upload a story file to be narrated. Returns the ``task_id`` to poll with
@@ -79,8 +86,12 @@ def create_story(
             .returning(Story.run_id)
         ).scalar_one()
     state.queue.submit(task_id)
-    logger.info("story run %s: queued (%d bytes)", run_id, len(data),
-                extra={"run_id": run_id, "task_id": task_id, "account_id": account})
+    logger.info(
+        "story run %s: queued (%d bytes)",
+        run_id,
+        len(data),
+        extra={"run_id": run_id, "task_id": task_id, "account_id": account},
+    )
     return CreateStoryOut(task_id=task_id)
 
 
@@ -90,11 +101,14 @@ def _check_fields(
     problems: list[tuple[tuple[str | int, ...], str]] = []
     allowed = sorted(language_ids())
     if source_language not in allowed:
-        problems.append((
-            ("body", "source_language"),
-            f"unknown or unsupported source_language {source_language}; "
-            f"supported ids: {', '.join(map(str, allowed))} (GET /apis/source-languages)",
-        ))
+        problems.append(
+            (
+                ("body", "source_language"),
+                f"unknown or unsupported source_language {source_language}; "
+                f"supported ids: {', '.join(map(str, allowed))} "
+                "(GET /apis/source-languages)",
+            )
+        )
     if narrator_voice_id is not None:
         from talecast.pipeline.voices import get_voice
 
@@ -109,7 +123,9 @@ def _check_fields(
 
 def _dictionary_problems(values: list[str]) -> list[tuple[tuple[str | int, ...], str]]:
     """Accept repeated fields or one comma list; every id must exist."""
-    ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    ids = [
+        part.strip() for value in values for part in value.split(",") if part.strip()
+    ]
     loc: tuple[str | int, ...] = ("body", "chosen_dictionaries")
     bad = [value for value in ids if not value.isdigit()]
     if bad:
@@ -158,7 +174,7 @@ def _check_quota(state: State, account: int) -> None:
 class UploadLimitMiddleware:
     """Refuse story uploads over the size limit with 413 before parsing them.
 
-    Bodies of ``POST .../story`` are read into memory up to the limit (plus room for
+    Bodies of ``POST /apis/story`` are read into memory up to the limit (plus room for
     the form fields) and replayed to the app; anything longer is answered at once.
     """
 
@@ -168,9 +184,11 @@ class UploadLimitMiddleware:
         self.body_limit = max_upload_bytes + FORM_SLACK_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope[
-            "path"
-        ].endswith("/story"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"].rstrip("/") != UPLOAD_PATH
+        ):
             await self.app(scope, receive, send)
             return
 
@@ -207,15 +225,17 @@ class UploadLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         payload = json.dumps({"detail": _too_large_message(self.limit)}).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -227,4 +247,3 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-

@@ -30,7 +30,6 @@ class WorkerPool:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._ctx = mp.get_context("spawn")
-        self._stop = self._ctx.Event()
         self._halt = threading.Event()
         self._procs: list[BaseProcess] = []
         self._monitor: threading.Thread | None = None
@@ -54,9 +53,8 @@ class WorkerPool:
         return sum(1 for proc in self._procs if proc.is_alive())
 
     def stop(self) -> None:
-        """Stop the workers; a story being rendered is requeued on the next start."""
+        """Stop the workers and requeue the stories they were rendering."""
         self._halt.set()
-        self._stop.set()
         for proc in self._procs:
             if proc.is_alive():
                 proc.terminate()
@@ -65,12 +63,16 @@ class WorkerPool:
             if proc.is_alive():
                 proc.kill()
                 proc.join()
+        engine = make_engine(self.settings.db_url)
+        with engine.connect() as conn:
+            queue.release_dead_claims(conn)
+        engine.dispose()
         logger.info("worker pool: stopped")
 
     def _spawn(self, index: int) -> BaseProcess:
         proc = self._ctx.Process(
             target=run_worker,
-            args=(self.settings, os.getpid(), self._stop),
+            args=(self.settings, os.getpid()),
             name=f"talecast-worker-{index}",
             daemon=True,
         )

@@ -1,10 +1,11 @@
 """The embedded task queue: the ``stories`` table itself.
 
 A queued story is a row with status ``queued``. A worker claims one with a single
-conditional UPDATE that sets a fresh claim token and a lease; it keeps the lease alive with
-heartbeats and ends the task with an UPDATE that only succeeds while it still holds the
-token. A worker that dies leaves a lease that runs out (or, on this host, a dead pid), so
-another worker re-claims the task; the token check makes each task finish exactly once.
+conditional UPDATE that sets a fresh claim token and a lease; it keeps the lease alive
+with heartbeats and ends the task with an UPDATE that only succeeds while it still holds
+the token. A worker that dies leaves a lease that runs out (or, on this host, a dead
+pid), so another worker re-claims the task; the token check makes each task finish
+exactly once.
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def claim_next(conn: Connection, worker_id: str, lease_s: float) -> Claim | None
     conn.commit()
     if row is None:
         return None
-    return Claim(run_id=row.run_id, task_id=row.task_id, token=token, attempts=row.attempts)
+    return Claim(
+        run_id=row.run_id, task_id=row.task_id, token=token, attempts=row.attempts
+    )
 
 
 def heartbeat(

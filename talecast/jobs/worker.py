@@ -29,7 +29,7 @@ from talecast.storage import Storage, get_storage
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_PERIOD_S = 1.0
+HEARTBEAT_PERIOD_S = 0.5  # also how often progress reaches the database
 
 
 class ClaimLostError(Exception):
@@ -46,44 +46,46 @@ class _Beat:
         self.stop = threading.Event()
 
 
-def run_worker(settings: Settings, parent_pid: int, stop: Any = None) -> None:
-    """Process entry point: poll for tasks until ``stop`` is set or the parent dies."""
+def run_worker(settings: Settings, parent_pid: int) -> None:
+    """Process entry point: poll for tasks until SIGTERM or the parent dies."""
     _die_with_parent()
     signal.signal(signal.SIGTERM, lambda *_: _exit_now())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when to stop
     _configure_child_logging(settings.log_level)
     engine = make_engine(settings.db_url)
     storage = get_storage(settings)
     worker_id = queue.worker_identity()
     logger.info("worker %s: started", worker_id)
 
-    while os.getppid() == parent_pid and not (stop is not None and stop.is_set()):
+    while os.getppid() == parent_pid:
         with engine.connect() as conn:
             claim = queue.claim_next(conn, worker_id, settings.lease_s)
         if claim is None:
             time.sleep(settings.poll_interval_s)
             continue
         process(engine, storage, settings, claim)
-    logger.info("worker %s: stopping", worker_id)
+    logger.info("worker %s: parent exited; stopping", worker_id)
 
 
-def process(engine: Engine, storage: Storage, settings: Settings, claim: queue.Claim) -> None:
+def process(
+    engine: Engine, storage: Storage, settings: Settings, claim: queue.Claim
+) -> None:
     """Render one claimed story and end its task as SUCCESS or ERROR."""
     log_extra = {"run_id": claim.run_id, "task_id": claim.task_id}
     if claim.attempts > queue.MAX_ATTEMPTS:
-        with engine.connect() as conn:
-            queue.fail(
-                conn,
-                claim,
-                "INTERNAL_ERROR",
-                f"rendering stopped unexpectedly {claim.attempts - 1} times; "
-                "the story was not rendered",
-            )
-        logger.error("story run %s: gave up after %d attempts", claim.run_id,
-                     claim.attempts - 1, extra=log_extra)
+        message = (
+            f"rendering stopped unexpectedly {claim.attempts - 1} times; "
+            "the story was not rendered"
+        )
+        _end_failed(engine, settings, claim, "INTERNAL_ERROR", message)
         return
 
-    logger.info("story run %s: started (attempt %d)", claim.run_id, claim.attempts,
-                extra=log_extra)
+    logger.info(
+        "story run %s: started (attempt %d)",
+        claim.run_id,
+        claim.attempts,
+        extra=log_extra,
+    )
     beat = _Beat()
     thread = threading.Thread(
         target=_heartbeat_loop, args=(engine, claim, settings, beat), daemon=True
@@ -91,38 +93,71 @@ def process(engine: Engine, storage: Storage, settings: Settings, claim: queue.C
     thread.start()
     started = time.monotonic()
     try:
-        result = _render(engine, storage, settings, claim, beat)
-    except ClaimLostError:
-        logger.warning("story run %s: claim lost; another worker continues",
-                       claim.run_id, extra=log_extra)
-        return
-    except TalecastError as exc:
-        _end_failed(engine, claim, exc.reason, str(exc))
-        return
-    except Exception as exc:  # a bug, not the user's input: keep the worker alive
-        logger.error("story run %s: render failed", claim.run_id, exc_info=True,
-                     extra=log_extra)
-        _end_failed(engine, claim, "INTERNAL_ERROR",
-                    f"rendering failed because of an internal error ({type(exc).__name__})")
-        return
+        result = _guarded_render(engine, storage, settings, claim, beat)
     finally:
         beat.stop.set()
         thread.join()
+    if result is None:
+        return
 
     render_s = time.monotonic() - started
     with engine.connect() as conn:
         done = queue.finish(conn, claim, render_s=round(render_s, 3), **result)
-    if done:
-        logger.info("story run %s: finished in %.1f s (%.1f s of audio)", claim.run_id,
-                    render_s, result["duration_s"], extra=log_extra)
-        shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
-    else:
-        logger.warning("story run %s: finished but the claim was lost", claim.run_id,
-                       extra=log_extra)
+    if not done:
+        logger.warning(
+            "story run %s: finished but the claim was lost",
+            claim.run_id,
+            extra=log_extra,
+        )
+        return
+    logger.info(
+        "story run %s: finished in %.1f s (%.1f s of audio)",
+        claim.run_id,
+        render_s,
+        result["duration_s"],
+        extra=log_extra,
+    )
+    shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
+
+
+def _guarded_render(
+    engine: Engine,
+    storage: Storage,
+    settings: Settings,
+    claim: queue.Claim,
+    beat: _Beat,
+) -> dict[str, Any] | None:
+    """The render's result, or None once the task was ended as failed or taken over."""
+    try:
+        return _render(engine, storage, settings, claim, beat)
+    except ClaimLostError:
+        logger.warning(
+            "story run %s: claim lost; another worker continues",
+            claim.run_id,
+            extra={"run_id": claim.run_id, "task_id": claim.task_id},
+        )
+    except TalecastError as exc:
+        _end_failed(engine, settings, claim, exc.reason, str(exc))
+    except Exception as exc:  # a bug, not the user's input: keep the worker alive
+        logger.error(
+            "story run %s: render failed",
+            claim.run_id,
+            exc_info=True,
+            extra={"run_id": claim.run_id, "task_id": claim.task_id},
+        )
+        message = (
+            f"rendering failed because of an internal error ({type(exc).__name__})"
+        )
+        _end_failed(engine, settings, claim, "INTERNAL_ERROR", message)
+    return None
 
 
 def _render(
-    engine: Engine, storage: Storage, settings: Settings, claim: queue.Claim, beat: _Beat
+    engine: Engine,
+    storage: Storage,
+    settings: Settings,
+    claim: queue.Claim,
+    beat: _Beat,
 ) -> dict[str, Any]:
     from talecast.pipeline.reading import read_story
     from talecast.pipeline.render import RenderOptions, render_story
@@ -149,6 +184,8 @@ def _render(
         profile=settings.voice_profile,
         threads=settings.threads_per_worker,
     )
+    # TODO(#3): limit a render's wall time and end it with status TIMEOUT; today a
+    # render that never returns keeps its worker (and its lease) forever.
     out_dir = settings.work_dir / claim.task_id
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -185,11 +222,20 @@ def transcript_json(items: list[dict[str, Any]]) -> str:
     return json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
 
 
-def _end_failed(engine: Engine, claim: queue.Claim, reason: str, message: str) -> None:
+def _end_failed(
+    engine: Engine, settings: Settings, claim: queue.Claim, reason: str, message: str
+) -> None:
     with engine.connect() as conn:
-        queue.fail(conn, claim, reason, message)
-    logger.info("story run %s: failed with %s: %s", claim.run_id, reason, message,
-                extra={"run_id": claim.run_id, "task_id": claim.task_id})
+        ended = queue.fail(conn, claim, reason, message)
+    if ended:
+        shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
+        logger.info(
+            "story run %s: failed with %s: %s",
+            claim.run_id,
+            reason,
+            message,
+            extra={"run_id": claim.run_id, "task_id": claim.task_id},
+        )
 
 
 def _heartbeat_loop(
@@ -202,7 +248,9 @@ def _heartbeat_loop(
                     conn, claim, settings.lease_s, beat.progress, beat.stage
                 )
         except Exception:  # a locked or busy database: try again next beat
-            logger.warning("story run %s: heartbeat failed", claim.run_id, exc_info=True)
+            logger.warning(
+                "story run %s: heartbeat failed", claim.run_id, exc_info=True
+            )
             continue
         if not held:
             beat.lost = True

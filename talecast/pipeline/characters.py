@@ -43,6 +43,10 @@ _MENTION_RE = re.compile(
     rf"(?P<names>{_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{_TOKEN}){{0,2}})"
     r"(?!['\w])"
 )
+_TITLE_OF_RE = re.compile(
+    r"\b(?P<hon>Duke|Duchess|Earl|Countess|Count|Marquis|Marchioness|Lord|Lady|"
+    rf"Prince|Princess|King|Queen|Baron|Baroness)\s+of\s+(?P<place>{_TOKEN})\b"
+)
 _DESCRIPTION_RE = re.compile(
     rf"\b(?:the|The)[ \t\n]+(?P<desc>{_TOKEN}(?:[ \t]{_TOKEN})?)\b"
 )
@@ -100,6 +104,10 @@ def build_cast(
         if tokens:
             raw.append((m.start(), m.end(), hon, tokens))
 
+    for m in _TITLE_OF_RE.finditer(text):
+        if not in_quote(m.start()):
+            raw.append((m.start(), m.end(), m.group("hon"), ("of " + m.group("place"),)))
+    raw.sort()
     descriptions = _speaking_descriptions(text, quotes)
     cast = Cast()
     if characters:

@@ -33,6 +33,12 @@ _ELISIONS = frozenset(
     "tis twas twere twill twould em im er ere un til till cause cos bout round "
     "n nt s t d ll re ve m o e neath gainst mid midst scuse ow appen".split()
 )
+# A bracketed aside inside a quote that narrates: "(smiling,)", "(turning to her)".
+_ASIDE_RE = re.compile(
+    r"\((?=(?:[a-z]+ing|[a-z]+ed|to|with|in|aside|after|looking|then)\b)[^()\"]{2,120}\)"
+    r"[,.;:]?"
+)
+_MARKS = "\"'\u201c\u201d\u2018\u2019"
 _DOUBLE_RE = re.compile(PARAGRAPH_BREAK + r'|["\u201c\u201d]')
 _SINGLE_RE = re.compile(PARAGRAPH_BREAK + r"|['\u2018\u2019]")
 _OPEN_BEFORE = frozenset(" \t\n\r([{\u2014\u2013-:;,\u2026*_")
@@ -63,6 +69,7 @@ def find_quotes(text: str, start: int = 0, end: int | None = None) -> list[Quote
     single = _uses_single_quotes(text, start, end)
     spans = _scan(text, start, end, single)
     spans = [s for s in spans if not _is_scare_quote(text, s[0], s[1])]
+    spans = [part for s in spans for part in _split_asides(text, s[0], s[1])]
     quotes = _group(text, spans)
     logger.debug(
         "dialogue: %d quotes found (%s quotation marks)",
@@ -211,17 +218,54 @@ def _continuation(st: _Scan, i: int, spans: list[tuple[int, int]]) -> None:
 # TODO(#2): quoted letters, titles and reported thoughts in quotation marks are still
 # taken as dialogue (most of the remaining false positives on the dev set).
 def _is_scare_quote(text: str, a: int, b: int) -> bool:
-    """A short quoted word or title inside a sentence: not speech."""
+    """A quoted word, title or inscription rather than speech.
+
+    A few words in capitals, not shouted (``"DRINK ME"``), are a label; a short quote in a
+    sentence, after a word that is no speech verb, is a word being mentioned.
+    """
     inner = text[a + 1 : b - 1].strip()
-    if len(inner.split()) > 3 or re.search(r"[.,!?;:\u2014\u2026-]$", inner):
-        return False
+    words = inner.split()
+    shouted = inner.endswith(("!", "?"))
+    if 2 <= len(words) <= 6 and not shouted and not any(c.islower() for c in inner):
+        return sum(ch.isalpha() for ch in inner) >= 4
     before = text[max(0, a - 30) : a].split()
-    after = text[b : b + 1]
     if not before or not before[-1][-1].isalpha():
         return False
     if before[-1].lower() in SPEECH_VERBS:
         return False
+    if len(words) <= 2 and inner[:1].islower():
+        return True
+    if len(words) > 3 or re.search(r"[.,!?;:\u2014\u2026-]$", inner):
+        return False
+    after = text[b : b + 1]
     return after.isalpha() or after == " "
+
+
+def _split_asides(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Cut a quote around narrated stage directions in brackets.
+
+    ``"Well, (smiling,) I hope so."`` is two pieces of speech around a piece of
+    narration, which the narrator should read.
+    """
+    if "(" not in text[a:b]:
+        return [(a, b)]
+    parts: list[tuple[int, int]] = []
+    cursor = a
+    for m in _ASIDE_RE.finditer(text, a, b):
+        if m.start() - cursor >= 2 and b - m.end() >= 2:
+            parts.append((cursor, m.start()))
+            cursor = m.end()
+    parts.append((cursor, b))
+    return [_trim(text, s, e) for s, e in parts]
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    """Narrow a span so that it neither starts nor ends with white space."""
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
 
 
 def _group(text: str, spans: list[tuple[int, int]]) -> list[Quote]:
@@ -239,7 +283,8 @@ def _group(text: str, spans: list[tuple[int, int]]) -> list[Quote]:
         same_paragraph = prev_end >= 0 and gap_breaks == 0
         if not (same_paragraph and a - prev_end <= MAX_GROUP_GAP_CHARS):
             group += 1
-        inner = text[a + 1 : b - 1] if _closed(text, a, b) else text[a + 1 : b]
+        lead = 1 if text[a] in _MARKS else 0
+        inner = text[a + lead : b - 1] if _closed(text, a, b) else text[a + lead : b]
         quotes.append(Quote(a, b, inner.strip(), group, paragraph))
         prev_end = b
     return quotes
@@ -247,4 +292,4 @@ def _group(text: str, spans: list[tuple[int, int]]) -> list[Quote]:
 
 def _closed(text: str, a: int, b: int) -> bool:
     """True when the span ends with a quotation mark of its own."""
-    return b - a >= 2 and text[b - 1] in "\"'\u201d\u2019"
+    return b - a >= 2 and text[b - 1] in _MARKS

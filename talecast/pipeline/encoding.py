@@ -1,13 +1,14 @@
 """ffmpeg encoders for the exported audio: MP3 (ACX), M4B with chapters and cover, Opus.
 
 Audio is streamed as 32-bit float PCM through a pipe into one ffmpeg process per format;
-the processes run side by side, each fed by its own thread. Files appear under their final
-names only when complete.
+the processes run side by side, each fed by its own thread. Files appear under their
+final names only when complete.
 
-M4B is written in two steps: AAC audio first, then a remux (no re-encoding) that adds the
-chapters, tags and cover art, because chapter times are only known once every chapter has
-been mastered. ffmpeg's MP4 muxer writes both a QuickTime chapter track and a Nero ``chpl``
-atom; :func:`read_nero_chapters` reads the latter back so the export can verify it.
+M4B is written in two steps: AAC audio first, then a remux (no re-encoding) that adds
+the chapters, tags and cover art, because chapter times are only known once every
+chapter has been mastered. ffmpeg's MP4 muxer writes both a QuickTime chapter track and
+a Nero ``chpl`` atom; :func:`read_nero_chapters` reads the latter back so the export can
+verify it.
 """
 
 from __future__ import annotations
@@ -54,9 +55,20 @@ class AudioEncoders:
 
     def __enter__(self) -> AudioEncoders:
         for fmt, target in self._targets.items():
-            command = [_ffmpeg(), *_FFMPEG_BASE, "-f", "f32le", "-ar", str(self._rate),
-                       "-ac", "1", "-i", "pipe:0", *_output_args(fmt, self._tags),
-                       str(_partial(fmt, target))]
+            command = [
+                _ffmpeg(),
+                *_FFMPEG_BASE,
+                "-f",
+                "f32le",
+                "-ar",
+                str(self._rate),
+                "-ac",
+                "1",
+                "-i",
+                "pipe:0",
+                *_output_args(fmt, self._tags),
+                str(_partial(fmt, target)),
+            ]
             log = tempfile.TemporaryFile()
             self._logs[fmt] = log
             self._procs[fmt] = subprocess.Popen(
@@ -79,14 +91,17 @@ class AudioEncoders:
             except (BrokenPipeError, OSError):
                 failed.append(fmt)
 
-        threads = [threading.Thread(target=feed, args=item) for item in self._procs.items()]
+        threads = [
+            threading.Thread(target=feed, args=item) for item in self._procs.items()
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         if failed:
+            message = self._failure(failed[0])
             self._abort()
-            raise EncoderError(self._failure(failed[0]))
+            raise EncoderError(message)
 
     def __exit__(
         self,
@@ -102,8 +117,9 @@ class AudioEncoders:
             proc.stdin.close()
         for fmt, proc in self._procs.items():
             if proc.wait() != 0:
+                message = self._failure(fmt)
                 self._abort()
-                raise EncoderError(self._failure(fmt))
+                raise EncoderError(message)
         for fmt, target in self._targets.items():
             if fmt != "m4b":  # the M4B is finished by finish_m4b
                 os.replace(_partial(fmt, target), target)
@@ -116,8 +132,8 @@ class AudioEncoders:
         tail = log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
         return (
             f"ffmpeg failed while encoding {self._targets[fmt].name}: "
-            f"{' / '.join(tail) or 'no message'}; check that ffmpeg has the "
-            f"{_ENCODERS[fmt]} encoder (ffmpeg -encoders)"
+            f"{' / '.join(tail) or 'no message'}; check that the folder is writable "
+            f"and that ffmpeg has the {_ENCODERS[fmt]} encoder (ffmpeg -encoders)"
         )
 
     def _abort(self) -> None:
@@ -147,16 +163,44 @@ def finish_m4b(
     with tempfile.TemporaryDirectory() as scratch:
         metadata = Path(scratch) / "chapters.txt"
         metadata.write_text(ffmetadata(chapters, tags), encoding="utf-8")
-        command = [_ffmpeg(), *_FFMPEG_BASE, "-i", str(audio), "-f", "ffmetadata",
-                   "-i", str(metadata)]
+        command = [
+            _ffmpeg(),
+            *_FFMPEG_BASE,
+            "-i",
+            str(audio),
+            "-f",
+            "ffmetadata",
+            "-i",
+            str(metadata),
+        ]
         if cover is not None:
             codec = "copy" if cover.suffix.lower() in _COPYABLE_COVERS else "mjpeg"
-            command += ["-i", str(cover), "-map", "2:v", "-c:v", codec,
-                        "-disposition:v:0", "attached_pic"]
+            command += [
+                "-i",
+                str(cover),
+                "-map",
+                "2:v",
+                "-c:v",
+                codec,
+                "-disposition:v:0",
+                "attached_pic",
+            ]
         partial = target.with_name(f".{target.name}.part")
-        command += ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
-                    "-c:a", "copy", "-movflags", "+faststart", "-f", "ipod",
-                    str(partial)]
+        command += [
+            "-map",
+            "0:a",
+            "-map_metadata",
+            "1",
+            "-map_chapters",
+            "1",
+            "-c:a",
+            "copy",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "ipod",
+            str(partial),
+        ]
         _run(command, target.name)
     written = read_nero_chapters(partial)
     if len(written) != min(len(chapters), NERO_MAX_CHAPTERS):
@@ -174,8 +218,12 @@ def book_tags(meta: dict[str, Any]) -> dict[str, str]:
     """Map meta.json to container tags; the narrator goes in ``composer``."""
     title, author = meta.get("title"), meta.get("author")
     tags = {
-        "title": title, "album": title, "artist": author, "album_artist": author,
-        "composer": meta.get("narrator"), "genre": "Audiobook",
+        "title": title,
+        "album": title,
+        "artist": author,
+        "album_artist": author,
+        "composer": meta.get("narrator"),
+        "genre": "Audiobook",
     }
     return {key: str(value) for key, value in tags.items() if value}
 
@@ -185,13 +233,18 @@ def ffmetadata(chapters: list[tuple[int, int, str]], tags: dict[str, str]) -> st
     lines = [";FFMETADATA1"]
     lines += [f"{key}={_escape(value)}" for key, value in tags.items()]
     for start_ms, end_ms, chapter_title in chapters:
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start_ms}",
-                  f"END={max(end_ms, start_ms)}", f"title={_escape(chapter_title)}"]
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={start_ms}",
+            f"END={max(end_ms, start_ms)}",
+            f"title={_escape(chapter_title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def read_nero_chapters(path: Path) -> list[tuple[float, str]]:
-    """Read the Nero ``chpl`` atom of an MP4 file: (start seconds, title) per chapter."""
+    """Read the Nero ``chpl`` atom of an MP4 file: (start s, title) per chapter."""
     with open(path, "rb") as f:
         f.seek(0, os.SEEK_END)
         size = f.tell()
@@ -220,15 +273,38 @@ def read_nero_chapters(path: Path) -> list[tuple[float, str]]:
 
 
 def _output_args(fmt: str, tags: dict[str, str]) -> list[str]:
-    metadata = [arg for key, value in tags.items() for arg in ("-metadata", f"{key}={value}")]
+    metadata = [
+        arg for key, value in tags.items() for arg in ("-metadata", f"{key}={value}")
+    ]
     if fmt == "mp3":
-        return ["-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-ar", str(MP3_SAMPLE_RATE_HZ),
-                "-ac", "1", *metadata, "-id3v2_version", "3", "-f", "mp3"]
+        return [
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            MP3_BITRATE,
+            "-ar",
+            str(MP3_SAMPLE_RATE_HZ),
+            "-ac",
+            "1",
+            *metadata,
+            "-id3v2_version",
+            "3",
+            "-f",
+            "mp3",
+        ]
     if fmt == "opus":
         return ["-c:a", "libopus", "-b:a", OPUS_BITRATE, *metadata, "-f", "opus"]
     if fmt == "m4b":
-        return ["-c:a", "aac", "-b:a", AAC_BITRATE, "-ar", str(AAC_SAMPLE_RATE_HZ),
-                "-f", "mp4"]
+        return [
+            "-c:a",
+            "aac",
+            "-b:a",
+            AAC_BITRATE,
+            "-ar",
+            str(AAC_SAMPLE_RATE_HZ),
+            "-f",
+            "mp4",
+        ]
     raise ValueError(f"no encoder for {fmt!r}")
 
 
@@ -260,7 +336,9 @@ def _escape(value: str) -> str:
     return value
 
 
-def _find_box(f: IO[bytes], start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+def _find_box(
+    f: IO[bytes], start: int, end: int, kind: bytes
+) -> tuple[int, int] | None:
     """(payload start, payload end) of the first box of ``kind`` in [start, end)."""
     position = start
     while position + 8 <= end:

@@ -1,14 +1,15 @@
-"""Export a finished run: MP3, M4B, Opus, WebVTT, SRT, word timings, stems, a loudness report.
+"""Export a finished run: MP3, M4B, Opus, WebVTT, SRT, word timings, stems, a report.
 
-Everything is written beside ``narration.flac`` in the run directory. The narration is read
-chapter by chapter (long chapters in parts of at most :data:`PART_MAX_S`), optionally
-mastered to a profile, and streamed through pipes into one ffmpeg process per audio format,
-so memory stays bounded by one part whatever the length of the book.
+Everything is written beside ``narration.flac`` in the run directory. The narration is
+read chapter by chapter (long chapters in parts of at most :data:`PART_MAX_S`),
+optionally mastered to a profile, and streamed through pipes into one ffmpeg process per
+audio format, so memory stays bounded by one part whatever the length of the book.
 
 When a mastering profile adds or trims room tone, the exported audio's timeline differs
-from ``narration.flac``'s; chapter marks and timed text written in the same call follow the
-exported audio, and ``report.json`` says which timeline they use. Stems always follow
-``narration.flac``.
+from ``narration.flac``'s; chapter marks and timed text written in the same call follow
+the exported audio, and ``report.json`` says which timeline they use. Stems always
+follow ``narration.flac``. Mastering for ACX with MP3 also writes one MP3 per chapter
+into ``acx/``, as ACX takes them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from talecast.pipeline.mastering import (
     master_chapter,
     measure,
 )
-from talecast.pipeline.stems import write_stems
+from talecast.pipeline.rundir import Run, cover_path, load_run
+from talecast.pipeline.stems import safe_file_name, write_stems
 from talecast.pipeline.timedtext import (
     TimedItem,
     format_srt,
@@ -58,35 +60,18 @@ OUTPUT_NAMES = {
 }
 REPORT_NAME = "report.json"
 STEMS_DIR = "stems"
+ACX_DIR = "acx"  # one MP3 per chapter when mastering for ACX
 PART_MAX_S = 20 * 60  # longer chapters are mastered and measured in parts
 METER = "pyloudnorm (ITU-R BS.1770-4, EBU Tech 3342); true peak 4x oversampled"
 
-__all__ = ["EXPORT_FORMATS", "MASTER_PROFILES", "export_run", "load_run"]
-
-
-@dataclass(frozen=True)
-class RunChapter:
-    """A chapter of the run, as sample offsets into ``narration.flac``."""
-
-    title: str
-    start_sample: int
-    end_sample: int
-
-
-@dataclass
-class Run:
-    """What export reads from a run directory."""
-
-    run_dir: Path
-    sample_rate_hz: int
-    total_samples: int
-    items: list[TimedItem]
-    chapters: list[RunChapter]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def narration_path(self) -> Path:
-        return self.run_dir / "narration.flac"
+__all__ = [
+    "EXPORT_FORMATS",
+    "MASTER_PROFILES",
+    "check_formats",
+    "check_master",
+    "export_run",
+    "load_run",
+]
 
 
 @dataclass
@@ -115,12 +100,12 @@ def export_run(
 ) -> dict[str, Path]:
     """Write the requested formats and ``report.json`` beside ``narration.flac``.
 
-    Returns output name (``narration.mp3``, ``stems/Narrator.flac``, ``report.json``, ...)
-    -> path. Raises ExportError for an unknown format or profile or an incomplete run
-    directory, EncoderError when ffmpeg fails.
+    Returns output name -> path (``narration.mp3``, ``stems/Narrator.flac``,
+    ``report.json``, ...). Raises ExportError for an unknown format or profile or an
+    incomplete run directory, EncoderError when ffmpeg fails.
     """
-    wanted = _check_formats(formats)
-    profile = _check_master(master)
+    wanted = check_formats(formats)
+    profile = check_master(master)
     run = load_run(Path(run_dir))
     notify = progress or (lambda fraction, message: None)
     audio_formats = [f for f in wanted if f in AUDIO_FORMATS]
@@ -132,17 +117,35 @@ def export_run(
     outputs: dict[str, Path] = {}
     targets = {f: run.run_dir / OUTPUT_NAMES[f] for f in audio_formats}
     tags = encoding.book_tags(run.meta)
-    with encoding.AudioEncoders(targets, run.sample_rate_hz, tags) as sink:
-        _render(run, sections, profile, sink.write, notify)
+    # ACX takes one file per chapter, besides the whole book.
+    per_chapter = profile is not None and profile.name == "acx" and "mp3" in targets
+    chapter_files = _ChapterFiles(run, tags) if per_chapter else None
+    with encoding.AudioEncoders(targets, run.sample_rate_hz, tags) as book:
+
+        def sink(audio: np.ndarray, section: _Section) -> None:
+            book.write(audio)
+            if chapter_files is not None:
+                chapter_files.write(audio, section)
+
+        try:
+            _render(run, sections, profile, sink, notify)
+        except BaseException:
+            if chapter_files is not None:
+                chapter_files.abort()
+            raise
     outputs.update({path.name: path for path in targets.values()})
+    if chapter_files is not None:
+        outputs.update({f"{ACX_DIR}/{p.name}": p for p in chapter_files.written})
 
     # Chapter marks and timed text follow the audio written in this call.
     shifted = profile is not None and bool(audio_formats)
     if "m4b" in targets:
         notify(0.86, "writing M4B chapters and cover")
         encoding.finish_m4b(
-            targets["m4b"], _chapter_marks(run, sections, shifted), tags,
-            _cover_path(run),
+            targets["m4b"],
+            _chapter_marks(run, sections, shifted),
+            tags,
+            cover_path(run),
         )
     items = [_map_item(item, sections, shifted) for item in run.items]
     titles = [c.title for c in run.chapters]
@@ -161,43 +164,14 @@ def export_run(
     return outputs
 
 
-def load_run(run_dir: Path) -> Run:
-    """Read ``narration.flac``'s header, ``segments.json``, ``chapters.json`` and meta."""
-    narration = run_dir / "narration.flac"
-    if not narration.is_file():
-        raise ExportError(
-            f"run directory {run_dir} has no narration.flac; render the story before "
-            "exporting it"
-        )
-    info = sf.info(str(narration))
-    segments = _read_json(run_dir / "segments.json", required=True)
-    chapters_raw = _read_json(run_dir / "chapters.json", required=False) or []
-    meta = _read_json(run_dir / "meta.json", required=False) or {}
-    try:
-        items = [
-            TimedItem(int(s["start_sample"]), int(s["end_sample"]), str(s["text"]),
-                      str(s["speaker"]))
-            for s in segments
-        ]
-        chapters = _tile_chapters(chapters_raw, info.frames, meta)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ExportError(
-            f"run directory {run_dir} has a malformed segments.json or chapters.json "
-            f"({exc!r}); render the story again"
-        ) from exc
-    starts = [c.start_sample for c in chapters]
-    items = [
-        TimedItem(i.start_sample, i.end_sample, i.text, i.speaker,
-                  max(0, bisect.bisect_right(starts, i.start_sample) - 1))
-        for i in items
-    ]
-    return Run(run_dir, info.samplerate, info.frames, items, chapters, meta)
-
-
 # ---- checking the request -----------------------------------------------------------
 
 
-def _check_formats(formats: Iterable[str]) -> list[str]:
+def check_formats(formats: Iterable[str]) -> list[str]:
+    """Validate export format names (a list or ``"mp3,vtt"``); return them deduplicated.
+
+    Callers can use this to refuse a bad request before any work is queued.
+    """
     if isinstance(formats, str):
         formats = formats.split(",")
     wanted = []
@@ -205,7 +179,8 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
         name = name.strip().lower()
         if name not in EXPORT_FORMATS:
             raise ExportError(
-                f"unknown export format {name!r}; choose from {', '.join(EXPORT_FORMATS)} "
+                f"unknown export format {name!r}; choose from "
+                f"{', '.join(EXPORT_FORMATS)} "
                 "(for example 'mp3,vtt')"
             )
         if name not in wanted:
@@ -213,7 +188,8 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _check_master(master: str | None) -> Profile | None:
+def check_master(master: str | None) -> Profile | None:
+    """Validate a mastering profile name; None or "" means no mastering."""
     if master is None or master == "":
         return None
     name = master.strip().lower()
@@ -225,56 +201,77 @@ def _check_master(master: str | None) -> Profile | None:
     return PROFILES[name]
 
 
-# ---- reading the run ----------------------------------------------------------------
-
-
-def _read_json(path: Path, required: bool) -> Any:
-    if not path.is_file():
-        if required:
-            raise ExportError(
-                f"run directory {path.parent} has no {path.name}; render the story "
-                "before exporting it"
-            )
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExportError(
-            f"{path} is not valid JSON ({exc}); render the story again"
-        ) from exc
-
-
-def _tile_chapters(
-    raw: list[dict[str, Any]], total: int, meta: dict[str, Any]
-) -> list[RunChapter]:
-    """Chapters that tile [0, total): each runs to the next one's start."""
-    marks = sorted(
-        (min(max(int(c["start_sample"]), 0), total), str(c.get("title") or ""))
-        for c in raw
-    )
-    if not marks:
-        marks = [(0, str(meta.get("title") or "Chapter 1"))]
-    marks[0] = (0, marks[0][1])
-    chapters = []
-    for index, (start, title) in enumerate(marks):
-        end = marks[index + 1][0] if index + 1 < len(marks) else total
-        if end > start or index == len(marks) - 1:
-            chapters.append(RunChapter(title or f"Chapter {index + 1}", start, end))
-    return chapters
-
-
 def _sections(run: Run) -> list[_Section]:
+    """Chapters; long ones cut into parts at the line starts nearest equal shares."""
     limit = PART_MAX_S * run.sample_rate_hz
+    line_starts = sorted({item.start_sample for item in run.items})
     sections = []
     for index, chapter in enumerate(run.chapters):
         length = chapter.end_sample - chapter.start_sample
         parts = max(1, -(-length // limit))
-        bounds = [chapter.start_sample + length * k // parts for k in range(parts + 1)]
-        for part in range(parts):
+        bounds = [chapter.start_sample]
+        for k in range(1, parts):
+            ideal = chapter.start_sample + length * k // parts
+            cut = _nearest(line_starts, ideal, bounds[-1], chapter.end_sample)
+            if cut is not None:
+                bounds.append(cut)
+        bounds.append(chapter.end_sample)
+        for part in range(len(bounds) - 1):
             sections.append(
-                _Section(index, part, parts, bounds[part], bounds[part + 1])
+                _Section(index, part, len(bounds) - 1, bounds[part], bounds[part + 1])
             )
     return sections
+
+
+def _nearest(values: list[int], target: int, above: int, below: int) -> int | None:
+    """The value closest to ``target`` strictly between ``above`` and ``below``."""
+    lo, hi = bisect.bisect_right(values, above), bisect.bisect_left(values, below)
+    if lo >= hi:
+        return None
+    i = min(max(bisect.bisect_left(values, target, lo, hi), lo), hi - 1)
+    candidates = [values[j] for j in (i - 1, i) if lo <= j < hi]
+    return min(candidates, key=lambda v: abs(v - target))
+
+
+class _ChapterFiles:
+    """One MP3 per chapter (``acx/01 Title.mp3``), fed part by part as it renders."""
+
+    def __init__(self, run: Run, tags: dict[str, str]) -> None:
+        self._run = run
+        self._tags = tags
+        self._current: encoding.AudioEncoders | None = None
+        self.written: list[Path] = []
+        folder = run.run_dir / ACX_DIR
+        folder.mkdir(exist_ok=True)
+        for stale in folder.glob("*.mp3"):
+            stale.unlink()
+
+    def write(self, audio: np.ndarray, section: _Section) -> None:
+        """Send a section's audio to its chapter's file, opening and closing files."""
+        if section.part == 0:
+            self._current = self._open(section.chapter)
+        assert self._current is not None
+        self._current.write(audio)
+        if section.part == section.parts - 1:
+            self._current.__exit__(None, None, None)
+            self._current = None
+
+    def abort(self) -> None:
+        """Stop the open encoder after a failure; its partial file is removed."""
+        if self._current is not None:
+            self._current.__exit__(RuntimeError, None, None)
+            self._current = None
+
+    def _open(self, chapter: int) -> encoding.AudioEncoders:
+        count = len(self._run.chapters)
+        title = self._run.chapters[chapter].title
+        name = f"{chapter + 1:0{len(str(count))}d} {safe_file_name(title)}".strip()
+        path = self._run.run_dir / ACX_DIR / f"{name}.mp3"
+        tags = {**self._tags, "title": title, "track": f"{chapter + 1}/{count}"}
+        self.written.append(path)
+        return encoding.AudioEncoders(
+            {"mp3": path}, self._run.sample_rate_hz, tags
+        ).__enter__()
 
 
 # ---- audio --------------------------------------------------------------------------
@@ -284,7 +281,7 @@ def _render(
     run: Run,
     sections: list[_Section],
     profile: Profile | None,
-    sink: Callable[[np.ndarray], None],
+    sink: Callable[[np.ndarray, _Section], None],
     notify: Callable[[float, str], None],
 ) -> None:
     """Read, master, measure and stream every section in order."""
@@ -296,7 +293,9 @@ def _render(
             section.source = measure(audio, run.sample_rate_hz)
             if profile is not None:
                 done = master_chapter(
-                    audio, run.sample_rate_hz, profile,
+                    audio,
+                    run.sample_rate_hz,
+                    profile,
                     head_tone=section.part == 0,
                     tail_tone=section.part == section.parts - 1,
                 )
@@ -308,7 +307,7 @@ def _render(
                 section.exported = section.source
             section.out_start, section.out_samples = position, audio.size
             position += audio.size
-            sink(audio)
+            sink(audio, section)
             notify(0.85 * number / len(sections), f"section {number}/{len(sections)}")
 
 
@@ -325,11 +324,14 @@ def _section_of(sample: int, sections: list[_Section]) -> _Section:
 
 
 def _map_item(item: TimedItem, sections: list[_Section], shifted: bool) -> TimedItem:
-    section = _section_of(item.start_sample, sections)
+    first = _section_of(item.start_sample, sections)
+    last = _section_of(max(item.start_sample, item.end_sample - 1), sections)
     return TimedItem(
-        _map_sample(item.start_sample, section, shifted),
-        _map_sample(item.end_sample, section, shifted),
-        item.text, item.speaker, item.chapter,
+        _map_sample(item.start_sample, first, shifted),
+        _map_sample(item.end_sample, last, shifted),
+        item.text,
+        item.speaker,
+        item.chapter,
     )
 
 
@@ -349,18 +351,6 @@ def _chapter_marks(
     return marks
 
 
-def _cover_path(run: Run) -> Path | None:
-    name = run.meta.get("cover")
-    if not name:
-        return None
-    path = run.run_dir / Path(str(name)).name
-    if not path.is_file():
-        logger.warning("export %s: cover %s is missing, M4B has no art", run.run_dir.name,
-                       path.name)
-        return None
-    return path
-
-
 # ---- text outputs -------------------------------------------------------------------
 
 
@@ -368,7 +358,7 @@ def _write_timed_text(
     run: Run, wanted: list[str], items: list[TimedItem], titles: list[str]
 ) -> dict[str, Path]:
     rate = run.sample_rate_hz
-    writers = {
+    writers: dict[str, Callable[[], str]] = {
         "vtt": lambda: format_webvtt(items, rate, titles),
         "srt": lambda: format_srt(items, rate),
         "words": lambda: json.dumps(
@@ -392,37 +382,46 @@ def _report(
     outputs: dict[str, Path],
 ) -> dict[str, Any]:
     rate = run.sample_rate_hz
-    entries = []
+    chapter_s = [0.0] * len(run.chapters)
+    for section in sections:
+        chapter_s[section.chapter] += section.out_samples / rate
+    entries: list[dict[str, Any]] = []
     for section in sections:
         assert section.source is not None and section.exported is not None
         head = section.part == 0
         tail = section.part == section.parts - 1
         results = {
             name: check(section.exported, p, head_tone=head, tail_tone=tail)
+            + _length_failures(chapter_s[section.chapter], p)
             for name, p in PROFILES.items()
         }
         start = section.out_start if shifted else section.src_start
         length = section.out_samples if shifted else section.src_end - section.src_start
-        entries.append({
-            "chapter": section.chapter,
-            "title": run.chapters[section.chapter].title,
-            "part": section.part + 1,
-            "parts": section.parts,
-            "start": round(start / rate, 3),
-            "end": round((start + length) / rate, 3),
-            "gain_db": round(section.gain_db, 2),
-            "limited": section.limited,
-            "room_tone_change_s": round((section.out_samples - section.src_end
-                                         + section.src_start) / rate, 3),
-            "source": section.source.to_dict(),
-            "measured": section.exported.to_dict(),
-            "profiles": {
-                name: {"result": "FAIL" if fails else "PASS", "failures": fails}
-                for name, fails in results.items()
-            },
-        })
+        entries.append(
+            {
+                "chapter": section.chapter,
+                "title": run.chapters[section.chapter].title,
+                "part": section.part + 1,
+                "parts": section.parts,
+                "start": round(start / rate, 3),
+                "end": round((start + length) / rate, 3),
+                "gain_db": round(section.gain_db, 2),
+                "limited": section.limited,
+                "room_tone_change_s": round(
+                    (section.out_samples - section.src_end + section.src_start) / rate,
+                    3,
+                ),
+                "source": section.source.to_dict(),
+                "measured": section.exported.to_dict(),
+                "profiles": {
+                    name: {"result": "FAIL" if fails else "PASS", "failures": fails}
+                    for name, fails in results.items()
+                },
+            }
+        )
     summary = {
-        name: "PASS" if all(e["profiles"][name]["result"] == "PASS" for e in entries)
+        name: "PASS"
+        if all(e["profiles"][name]["result"] == "PASS" for e in entries)
         else "FAIL"
         for name in PROFILES
     }
@@ -436,6 +435,15 @@ def _report(
         "summary": summary,
         "chapters": entries,
     }
+
+
+def _length_failures(chapter_s: float, profile: Profile) -> list[str]:
+    if profile.max_chapter_s is None or chapter_s <= profile.max_chapter_s:
+        return []
+    return [
+        f"chapter is {chapter_s / 60:.0f} min long, over {profile.max_chapter_s / 60:.0f}"
+        " min per file; split it"
+    ]
 
 
 def _write_atomic(path: Path, text: str) -> None:

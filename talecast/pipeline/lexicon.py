@@ -1,15 +1,16 @@
 """Pronunciation dictionaries: read a JSON term list or a W3C PLS file and validate it.
 
 A dictionary maps a written term ("Hermione") to what the speech engine should be given
-instead ("her-MY-oh-nee"). The renderer passes :meth:`PronunciationDictionary.replacements`
-to ``normalize_for_speech``; the transcript keeps the original word.
+instead ("her-MY-oh-nee"). The renderer passes
+:meth:`PronunciationDictionary.replacements` to ``normalize_for_speech``; the transcript
+keeps the original word.
 
 Accepted inputs:
 
-- JSON: ``[{"term": "Hermione", "replacement": "her my oh nee"}]`` or
-  ``{"name": "...", "description": "...", "terms": [...]}``.
-- W3C Pronunciation Lexicon Specification 1.0 (``.pls``): ``<lexeme>`` elements with one or
-  more ``<grapheme>`` and an ``<alias>``. The first alias of a lexeme is used.
+- JSON: ``[{"term": "Hermione", "replacement": "her my oh nee"}]`` or ``{"name": "...",
+  "description": "...", "terms": [...]}``.
+- W3C Pronunciation Lexicon Specification 1.0 (``.pls``): ``<lexeme>`` elements with one
+  or more ``<grapheme>`` and an ``<alias>``. The first alias of a lexeme is used.
 """
 
 from __future__ import annotations
@@ -64,11 +65,15 @@ class PronunciationDictionary:
         return {
             "name": self.name,
             "description": self.description,
-            "terms": [{"term": t.term, "replacement": t.replacement} for t in self.terms],
+            "terms": [
+                {"term": t.term, "replacement": t.replacement} for t in self.terms
+            ],
         }
 
 
-def load_dictionary(data: bytes, filename: str | None = None) -> PronunciationDictionary:
+def load_dictionary(
+    data: bytes, filename: str | None = None
+) -> PronunciationDictionary:
     """Parse and validate a JSON term list or a W3C PLS file.
 
     The kind is taken from the file name's extension (``.json``, ``.pls``, ``.xml``) or,
@@ -77,8 +82,8 @@ def load_dictionary(data: bytes, filename: str | None = None) -> PronunciationDi
     """
     if len(data) > MAX_DICTIONARY_BYTES:
         raise DictionaryError(
-            f"pronunciation dictionary{_label(filename)} is {len(data)} bytes, over the "
-            f"limit of {MAX_DICTIONARY_BYTES}; split it into several dictionaries"
+            f"pronunciation dictionary{_label(filename)} is {len(data)} bytes, over "
+            f"the limit of {MAX_DICTIONARY_BYTES}; split it into several dictionaries"
         )
     text = _decode(data, filename)
     default_name = PurePath(filename).stem if filename else "dictionary"
@@ -90,7 +95,9 @@ def load_dictionary(data: bytes, filename: str | None = None) -> PronunciationDi
 
     _validate(dictionary)
     logger.info(
-        "pronunciation dictionary %r: %d terms read", dictionary.name, len(dictionary.terms)
+        "pronunciation dictionary %r: %d terms read",
+        dictionary.name,
+        len(dictionary.terms),
     )
     return dictionary
 
@@ -126,9 +133,9 @@ def _parse_json(text: str, default_name: str) -> PronunciationDictionary:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DictionaryError(
-            f"pronunciation dictionary is not valid JSON ({exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}); expected a term list such as {_JSON_EXAMPLE} or a "
-            "W3C PLS file"
+            f"pronunciation dictionary is not valid JSON ({exc.msg} at line "
+            f"{exc.lineno}, column {exc.colno}); expected a term list such as "
+            f"{_JSON_EXAMPLE} or a W3C PLS file"
         ) from exc
 
     name: Any = default_name
@@ -155,7 +162,9 @@ def _parse_json(text: str, default_name: str) -> PronunciationDictionary:
             "pronunciation dictionary 'name' and 'description' must be strings"
         )
     terms = [_json_term(i, item) for i, item in enumerate(payload)]
-    return PronunciationDictionary(name=name.strip(), description=description, terms=terms)
+    return PronunciationDictionary(
+        name=name.strip(), description=description, terms=terms
+    )
 
 
 def _json_term(index: int, item: Any) -> Term:
@@ -208,12 +217,12 @@ def _pls_terms(index: int, lexeme: ET.Element) -> list[Term]:
     has_phoneme = any(_local(e.tag) == "phoneme" for e in lexeme)
     if not graphemes:
         raise DictionaryError(
-            f"pronunciation lexicon <lexeme> {index} has no <grapheme>; each lexeme needs "
-            f"the written word, for example {_PLS_EXAMPLE}"
+            f"pronunciation lexicon <lexeme> {index} has no <grapheme>; each lexeme "
+            f"needs the written word, for example {_PLS_EXAMPLE}"
         )
     if not aliases:
         if has_phoneme:
-            # TODO(#6): pass <phoneme> (IPA/X-SAMPA) entries to engines that take phonemes.
+            # TODO(#6): hand <phoneme> entries (IPA) to engines that take phonemes.
             raise DictionaryError(
                 f"pronunciation lexicon entry {graphemes[0]!r} gives only a <phoneme>; "
                 "Talecast supports only alias-based entries for now, so write how the "
@@ -239,7 +248,9 @@ def _text(element: ET.Element) -> str:
 
 def _validate(dictionary: PronunciationDictionary) -> None:
     if not dictionary.name:
-        raise DictionaryError("pronunciation dictionary has an empty 'name'; give it one")
+        raise DictionaryError(
+            "pronunciation dictionary has an empty 'name'; give it one"
+        )
     if not dictionary.terms:
         raise DictionaryError(
             f"pronunciation dictionary {dictionary.name!r} has no terms; expected at "
@@ -258,7 +269,8 @@ def _validate(dictionary: PronunciationDictionary) -> None:
         if earlier is not None and earlier != term.replacement:
             raise DictionaryError(
                 f"pronunciation dictionary term {term.term!r} appears twice with "
-                f"different replacements ({earlier!r} and {term.replacement!r}); keep one"
+                f"different replacements ({earlier!r} and {term.replacement!r}); keep "
+                "one"
             )
         seen[term.term] = term.replacement
 

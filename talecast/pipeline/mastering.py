@@ -8,8 +8,8 @@ Three profiles (numbers from ACX, Apple Podcasts and EBU R 128 v4.0):
 - ``r128``: integrated loudness -23 LUFS (+-1 LU), true peak at most -1 dBTP.
 
 Integrated loudness and loudness range come from pyloudnorm (ITU-R BS.1770-4, EBU Tech
-3342). True peak is the largest absolute value of the signal oversampled four times. Levels
-of digital silence are reported as :data:`DB_FLOOR` instead of minus infinity.
+3342). True peak is the largest absolute value of the signal oversampled four times.
+Levels of digital silence are reported as :data:`DB_FLOOR` instead of minus infinity.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ GAIN_STEPS = 6
 
 _FRAME_S = 0.010
 _TONE_MARGIN_S = 0.05
+_CEILING_SLACK = 10 ** (0.3 / 20)  # overshoot the limiter tolerates before a pass
 _BLOCK_SAMPLES = 1 << 18  # oversampling works on blocks this long
 _BLOCK_PAD = 64  # input samples of context on each side of a block
 
@@ -55,6 +56,7 @@ class Profile:
     max_noise_floor_db: float | None = None
     head_tone_s: tuple[float, float] | None = None  # room tone at a chapter's start
     tail_tone_s: tuple[float, float] | None = None  # room tone at a chapter's end
+    max_chapter_s: float | None = None  # longest chapter file accepted
 
 
 PROFILES: dict[str, Profile] = {
@@ -66,6 +68,7 @@ PROFILES: dict[str, Profile] = {
         max_noise_floor_db=-60.0,
         head_tone_s=(0.5, 1.0),
         tail_tone_s=(1.0, 5.0),
+        max_chapter_s=120 * 60,
     ),
     "podcast": Profile("podcast", target_lufs=-16.0, max_peak_db=-1.0),
     "r128": Profile("r128", target_lufs=-23.0, max_peak_db=-1.0),
@@ -74,7 +77,7 @@ PROFILES: dict[str, Profile] = {
 
 @dataclass(frozen=True)
 class LoudnessReport:
-    """What was measured on one stretch of audio; levels in dB relative to full scale."""
+    """What was measured on a stretch of audio; levels in dB relative to full scale."""
 
     duration_s: float
     integrated_lufs: float
@@ -178,7 +181,8 @@ def master_chapter(
 ) -> MasteredChapter:
     """Apply gain, a true-peak limiter and room tone so the chapter meets ``profile``.
 
-    Room tone is added or trimmed only at the ends flagged by ``head_tone``/``tail_tone``.
+    Room tone is added or trimmed only at the ends flagged by ``head_tone`` and
+    ``tail_tone``.
     """
     x = np.asarray(audio_f32, dtype=np.float64).reshape(-1)
     head_pad, tail_pad = _room_tone_pads(x, sample_rate_hz, profile)
@@ -189,36 +193,63 @@ def master_chapter(
     if target is None:
         target = profile.target_rms_db
     gain_db, y, limited = 0.0, x, False
-    level = _level(x, sample_rate_hz, profile)
-    if target is not None and level > DB_FLOOR:
-        gain_db, y, limited = _gain_to_target(x, sample_rate_hz, profile, target, level)
+    if target is not None and x.any():
+        gain_db, y, limited = _gain_to_target(x, sample_rate_hz, profile, target)
 
     logger.debug(
         "mastering %s: gain %.2f dB, limited %s, room tone %+d/%+d samples",
-        profile.name, gain_db, limited, head_pad, tail_pad,
+        profile.name,
+        gain_db,
+        limited,
+        head_pad,
+        tail_pad,
     )
     return MasteredChapter(y.astype(np.float32), gain_db, limited, head_pad, tail_pad)
 
 
 def _gain_to_target(
-    x: np.ndarray, sample_rate_hz: int, profile: Profile, target: float, level: float
+    x: np.ndarray, sample_rate_hz: int, profile: Profile, target: float
 ) -> tuple[float, np.ndarray, bool]:
-    """Find the gain that lands on ``target`` after limiting (secant steps)."""
-    # The limiter takes back part of every added dB, so each step divides the remaining
-    # error by the slope measured between the last two tries.
+    """Find the gain that lands on ``target`` after limiting (secant steps).
+
+    The search works on 1 ms blocks: the peak envelope and the (K-weighted) power are
+    computed once at full rate and summarised per block, and scaling the input scales
+    both. Only the chosen gain curve is applied at full rate, then checked there.
+    """
+    block = _block_samples(sample_rate_hz)
+    peaks = _block_reduce(_peak_envelope(x), block, np.maximum)
+    power = _k_weighted(x, sample_rate_hz) if profile.target_lufs is not None else x * x
+    energy = _block_reduce(power, block, np.add)
+    ceiling = 10 ** ((profile.max_peak_db - LIMITER_MARGIN_DB) / 20)
+    ramp = max(1, round(LIMITER_RAMP_S * sample_rate_hz / block))
+
+    def level_with(gains: np.ndarray) -> float:
+        return _block_level(energy * gains * gains, x.size, profile)
+
+    level = level_with(np.ones_like(energy))
+    if level <= DB_FLOOR:
+        return 0.0, x, False
+    # The limiter takes back part of every added dB: divide the remaining error by the
+    # slope seen between the last two tries.
     gain_db, slope = 0.0, 1.0
-    y, limited = x, False
+    gains = np.ones_like(energy)
     for _ in range(GAIN_STEPS):
         step = (target - level) / slope
         gain_db = min(gain_db + step, MAX_GAIN_DB)
-        y, limited = _limit(x * 10 ** (gain_db / 20), sample_rate_hz, profile.max_peak_db)
-        new_level = _level(y, sample_rate_hz, profile)
+        scale = 10 ** (gain_db / 20)
+        gains = _block_gains(peaks * scale, ceiling, ramp) * scale
+        new_level = level_with(gains)
         if abs(new_level - target) < 0.05 or gain_db >= MAX_GAIN_DB:
             break
         if abs(step) > 1e-6:
             slope = min(1.0, max(0.2, (new_level - level) / step))
         level = new_level
-    return gain_db, y, limited
+
+    limited = bool(gains.min() < 10 ** (gain_db / 20) * (1 - 1e-9))
+    y, corrected = _limit(
+        x * _gain_curve(gains, block, x.size), sample_rate_hz, ceiling
+    )
+    return gain_db, y, limited or corrected
 
 
 # ---- measurement helpers ------------------------------------------------------------
@@ -228,12 +259,6 @@ def _db(amplitude: float) -> float:
     if amplitude <= 0 or not math.isfinite(amplitude):
         return DB_FLOOR
     return max(DB_FLOOR, 20 * math.log10(amplitude))
-
-
-def _level(x: np.ndarray, sample_rate_hz: int, profile: Profile) -> float:
-    if profile.target_lufs is not None:
-        return _integrated_lufs(x, sample_rate_hz)
-    return _db(math.sqrt(float(np.mean(x * x)))) if x.size else DB_FLOOR
 
 
 def _integrated_lufs(x: np.ndarray, sample_rate_hz: int) -> float:
@@ -261,13 +286,15 @@ def _loudness_range(x: np.ndarray, sample_rate_hz: int) -> float:
 def _peak_envelope(x: np.ndarray) -> np.ndarray:
     """Per input sample, the largest absolute value among its oversampled points."""
     up = TRUE_PEAK_OVERSAMPLING
-    envelope = np.empty(x.size, dtype=np.float64)
+    envelope: np.ndarray = np.abs(x).astype(np.float32)
     for start in range(0, x.size, _BLOCK_SAMPLES):
         end = min(start + _BLOCK_SAMPLES, x.size)
         lo, hi = max(0, start - _BLOCK_PAD), min(x.size, end + _BLOCK_PAD)
-        dense = resample_poly(x[lo:hi], up, 1)[(start - lo) * up : (end - lo) * up]
-        envelope[start:end] = np.abs(dense).reshape(-1, up).max(axis=1)
-    return np.maximum(envelope, np.abs(x))
+        chunk = np.asarray(x[lo:hi], dtype=np.float32)
+        dense = np.abs(resample_poly(chunk, up, 1)[(start - lo) * up : (end - lo) * up])
+        for phase in range(up):
+            np.maximum(envelope[start:end], dense[phase::up], out=envelope[start:end])
+    return envelope
 
 
 def _frame_rms(x: np.ndarray, sample_rate_hz: int) -> np.ndarray:
@@ -276,7 +303,7 @@ def _frame_rms(x: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     if count == 0:
         return np.sqrt(np.array([np.mean(x * x)])) if x.size else np.zeros(0)
     frames = x[: count * frame].reshape(count, frame)
-    return np.sqrt(np.mean(frames * frames, axis=1))
+    return np.asarray(np.sqrt(np.mean(frames * frames, axis=1)))
 
 
 def _silent_ends(x: np.ndarray, sample_rate_hz: int) -> tuple[float, float]:
@@ -341,23 +368,77 @@ def _pad(x: np.ndarray, head: int, tail: int) -> np.ndarray:
     return x
 
 
-def _limit(
-    x: np.ndarray, sample_rate_hz: int, max_peak_db: float
-) -> tuple[np.ndarray, bool]:
-    """Lower the gain around every true peak above the ceiling; True if it acted.
+def _block_samples(sample_rate_hz: int) -> int:
+    return max(1, sample_rate_hz // 1000)
 
-    The gain curve is a running minimum over +-ramp followed by a moving average over one
-    ramp, so at every sample it is at most the gain that sample needs.
+
+def _block_reduce(values: np.ndarray, block: int, op: np.ufunc) -> np.ndarray:
+    """Reduce ``values`` over consecutive blocks (the last one zero-padded)."""
+    padded = np.zeros(-(-values.size // block) * block)
+    padded[: values.size] = values
+    return np.asarray(op.reduce(padded.reshape(-1, block), axis=1))
+
+
+def _block_gains(peaks: np.ndarray, ceiling: float, ramp: int) -> np.ndarray:
+    """Per-block limiter gain that keeps every block's peak at or under ``ceiling``.
+
+    A running minimum over +-(ramp + 1) blocks, then a moving average over ramp + 1:
+    the gain of a block and of both neighbours is at most what the block needs, so the
+    linear interpolation between block centres never lets a sample through too loud.
     """
-    ceiling = 10 ** ((max_peak_db - LIMITER_MARGIN_DB) / 20)
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    if need.min() >= 1.0:
+        return np.asarray(need)
+    gains = minimum_filter1d(need, size=2 * (ramp + 1) + 1, mode="nearest")
+    return np.asarray(uniform_filter1d(gains, size=ramp + 1, mode="nearest"))
+
+
+def _gain_curve(gains: np.ndarray, block: int, size: int) -> np.ndarray:
+    centres = (np.arange(gains.size) + 0.5) * block
+    return np.asarray(np.interp(np.arange(size), centres, gains))
+
+
+def _limit(
+    x: np.ndarray, sample_rate_hz: int, ceiling: float
+) -> tuple[np.ndarray, bool]:
+    """Apply the limiter until no true peak exceeds ``ceiling``; True if it acted."""
+    block = _block_samples(sample_rate_hz)
+    ramp = max(1, round(LIMITER_RAMP_S * sample_rate_hz / block))
     limited = False
-    ramp = max(1, int(sample_rate_hz * LIMITER_RAMP_S))
-    for _ in range(4):
-        need = np.minimum(1.0, ceiling / np.maximum(_peak_envelope(x), 1e-12))
-        if need.min() >= 1.0:
+    for _ in range(3):
+        envelope = _peak_envelope(x)
+        if envelope.max() <= ceiling * _CEILING_SLACK:
             break
-        gain = minimum_filter1d(need, size=2 * ramp + 1, mode="nearest")
-        gain = uniform_filter1d(gain, size=ramp + 1, mode="nearest")
-        x = x * gain
+        gains = _block_gains(_block_reduce(envelope, block, np.maximum), ceiling, ramp)
+        x = x * _gain_curve(gains, block, x.size)
         limited = True
     return x, limited
+
+
+def _k_weighted(x: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """Squared K-weighted signal, with pyloudnorm's BS.1770 filters."""
+    meter = pyloudnorm.Meter(sample_rate_hz)
+    weighted = x
+    for stage in meter._filters.values():  # the library's K-weighting stages
+        weighted = stage.apply_filter(weighted)
+    return np.asarray(weighted * weighted, dtype=np.float64)
+
+
+def _block_level(energy: np.ndarray, size: int, profile: Profile) -> float:
+    """BS.1770 gated loudness (400 ms blocks, 100 ms hop) from 1 ms energies; or RMS."""
+    if profile.target_lufs is None:
+        mean = float(np.sum(energy)) / max(size, 1)
+        return _db(math.sqrt(mean)) if mean > 0 else DB_FLOOR
+    if energy.size < 400:
+        return DB_FLOOR
+    sums = np.concatenate([[0.0], np.cumsum(energy)])
+    starts = np.arange(0, energy.size - 400 + 1, 100)
+    mean_square = (sums[starts + 400] - sums[starts]) / (400 * size / energy.size)
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(mean_square)
+    above = loudness >= -70.0
+    if not above.any():
+        return DB_FLOOR
+    relative = -0.691 + 10 * math.log10(float(np.mean(mean_square[above]))) - 10.0
+    gated = mean_square[above & (loudness > relative)]
+    return -0.691 + 10 * math.log10(float(np.mean(gated)))

@@ -33,13 +33,19 @@ ABBREVIATIONS = {
     "Messrs": "Messieurs",
 }
 HEADING_WORDS = "Chapter|Book|Part|Volume|Act|Scene|Section|Canto|Letter|Stave"
-CURRENCIES = {"£": ("pound", "pounds", "penny", "pence"), "$": ("dollar", "dollars",
-              "cent", "cents"), "€": ("euro", "euros", "cent", "cents")}
+CURRENCIES = {
+    "£": ("pound", "pounds", "penny", "pence"),
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"),
+}
 
 _ABBR_RE = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")\.(?=\s|$)")
 _ABBR_NO_DOT_RE = re.compile(r"\b(Mr|Mrs|Ms|Dr)(?=\s+[A-Z])")
+_STREET_RE = re.compile(
+    r"\b([A-Z][a-z]+|\d+(?:st|nd|rd|th)?) St(\.)?(?=(\s+[A-Z]|\s+\d)?)(?=\s|$)"
+)
 _SAINT_RE = re.compile(r"\bSt\.?(?=\s+[A-Z])")
-_STREET_RE = re.compile(r"(?<=[A-Za-z0-9] )St\.(?=\s|$)")
+_ST_RE = re.compile(r"(?<=[A-Za-z0-9] )St\.(?=\s|$)")
 _LATIN = [
     (re.compile(r"\be\.g\.(?=\s|,|$)", re.I), "for example"),
     (re.compile(r"\bi\.e\.(?=\s|,|$)", re.I), "that is"),
@@ -54,11 +60,14 @@ _EMPHASIS_RE = re.compile(r"[*_]+")
 _RANGE_RE = re.compile(r"(?<=\d)\s*[–—]\s*(?=\d)")
 _DASH_RE = re.compile(r"\s*(?:—|–|--+|―)\s*")
 _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\s?\.\s?\.)(\s*)(?=(\S?))")
-_HEADING_RE = re.compile(
-    r"\b(" + HEADING_WORDS + r")\s+([IVXLCDM]+)\b(\.?)", re.IGNORECASE
+_HEADING_RE = re.compile(  # "Chapter IV", "BOOK II." but not "the letter I wrote"
+    r"\b(" + HEADING_WORDS + "|" + HEADING_WORDS.upper() + r")\s+([IVXLCDM]+)\b(\.?)"
+    r"(?!\s+[a-z])"
 )
 _LONE_NUMERAL_RE = re.compile(r"(?m)^\s*([IVXLC]+)\.?\s*$")
-_MONEY_RE = re.compile(r"([£$€])\s?(\d[\d,]*)(?:\.(\d{1,2}))?(?!\d)(\s?(?:million|billion))?")
+_MONEY_RE = re.compile(
+    r"([£$€])\s?(\d[\d,]*)(?:\.(\d{1,2}))?(?!\d)(\s?(?:million|billion))?"
+)
 _PERCENT_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?(?:%|per ?cent\b)")
 _ORDINAL_RE = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
 _TIME_RE = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
@@ -67,7 +76,9 @@ _NUMBER_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d])")
 _LINE_END_RE = re.compile(r"(?<=[^\s.!?,;:…])[ \t]*\n")
 
 
-def normalize_for_speech(text: str, replacements: Mapping[str, str] | None = None) -> str:
+def normalize_for_speech(
+    text: str, replacements: Mapping[str, str] | None = None
+) -> str:
     """Rewrite printed text into the words a speech engine should say.
 
     ``replacements`` maps a word (whole word, any case) to what to say instead; it is
@@ -137,7 +148,7 @@ def _pack(pieces: list[str], max_chars: int) -> list[str]:
 
 
 def _apply_replacements(text: str, replacements: Mapping[str, str]) -> str:
-    """Whole-word, case-insensitive substitution; longer keys win over their prefixes."""
+    """Whole-word, case-insensitive substitution; longer keys win over prefixes."""
     keys = sorted((k for k in replacements if k.strip()), key=len, reverse=True)
     if not keys:
         return text
@@ -187,13 +198,21 @@ def _ellipsis(m: re.Match[str]) -> str:
 
 def _abbreviations(text: str) -> str:
     """Titles and Latin abbreviations to the words they stand for."""
+    text = _STREET_RE.sub(_street, text)
     text = _SAINT_RE.sub("Saint", text)
-    text = _STREET_RE.sub("Street", text)
+    text = _ST_RE.sub("Street", text)
     text = _ABBR_RE.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
     text = _ABBR_NO_DOT_RE.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
     for pattern, words in _LATIN:
         text = pattern.sub(words, text)
     return text
+
+
+def _street(m: re.Match[str]) -> str:
+    """'Baker St.' -> 'Baker Street'; a period before a capital ends the sentence."""
+    if m.group(2) and m.group(3):
+        return f"{m.group(1)} Street."
+    return f"{m.group(1)} Street"
 
 
 def _numbers(text: str) -> str:
@@ -251,17 +270,27 @@ def _year(m: re.Match[str]) -> str:
     return words
 
 
-# -- number words ------------------------------------------------------------------------
+# -- number words ----------------------------------------------------------------------
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
 ).split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
+_SCALES = (
+    (10**12, "trillion"),
+    (10**9, "billion"),
+    (10**6, "million"),
+    (1000, "thousand"),
+)
 _ORDINAL_WORDS = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
 }
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 
@@ -337,9 +366,21 @@ def roman_to_int(numeral: str) -> int | None:
 def _int_to_roman(n: int) -> str:
     """Canonical Roman numeral for 1..3999."""
     parts = []
-    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
-                       (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"),
-                       (5, "V"), (4, "IV"), (1, "I")):
+    for value, sym in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         count, n = divmod(n, value)
         parts.append(sym * count)
     return "".join(parts)

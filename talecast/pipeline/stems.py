@@ -1,9 +1,9 @@
 """Stems: one FLAC per speaker, sample-aligned with ``narration.flac``.
 
-Each stem has exactly as many samples as the narration. It carries that speaker's segments,
-copied bit for bit from the narration, and digital silence everywhere else, so the stems
-of all speakers add up to the narration (pauses between segments are silent in both).
-Stems are never mastered: they are material for further editing.
+Each stem has exactly as many samples as the narration. It carries that speaker's
+segments, copied bit for bit from the narration, and digital silence everywhere else, so
+the stems of all speakers add up to the narration (pauses between segments are silent in
+both). Stems are never mastered: they are material for further editing.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def write_stems(
     items: Sequence[TimedItem],
     out_dir: Path,
     progress: Callable[[float], None] | None = None,
+    block_samples: int = BLOCK_SAMPLES,
 ) -> dict[str, Path]:
     """Write ``out_dir/<Speaker>.flac`` for every speaker; return speaker -> path.
 
@@ -56,14 +57,18 @@ def write_stems(
         sinks = {
             speaker: stack.enter_context(
                 sf.SoundFile(
-                    str(path), "w", samplerate=info.samplerate, channels=1,
-                    format="FLAC", subtype="PCM_16",
+                    str(path),
+                    "w",
+                    samplerate=info.samplerate,
+                    channels=1,
+                    format="FLAC",
+                    subtype="PCM_16",
                 )
             )
             for speaker, path in paths.items()
         }
-        for block_start in range(0, info.frames, BLOCK_SAMPLES):
-            block = source.read(BLOCK_SAMPLES, dtype="int16")
+        for block_start in range(0, info.frames, block_samples):
+            block = source.read(block_samples, dtype="int16")
             for speaker, sink in sinks.items():
                 sink.write(_stem_block(block, block_start, spans[speaker]))
             if progress:
@@ -99,9 +104,12 @@ def _stem_block(
     for start, end in spans[first:]:
         if start >= block_end:
             break
-        lo, hi = max(start, block_start), min(end, block_end)
+        lo, hi = (
+            max(start, block_start) - block_start,
+            min(end, block_end) - block_start,
+        )
         if lo < hi:
-            out[lo - block_start : hi - block_start] = block[lo - block_start : hi - block_start]
+            out[lo:hi] = block[lo:hi]
     return out
 
 
@@ -110,11 +118,15 @@ def _stem_paths(speakers: list[str], out_dir: Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     taken: set[str] = set()
     for speaker in speakers:
-        base = _UNSAFE.sub("_", " ".join(speaker.split())).strip(" .") or "Speaker"
-        base = base[:100]
+        base = safe_file_name(speaker) or "Speaker"
         name, number = base, 2
         while name.lower() in taken:
             name, number = f"{base} ({number})", number + 1
         taken.add(name.lower())
         paths[speaker] = out_dir / f"{name}.flac"
     return paths
+
+
+def safe_file_name(text: str) -> str:
+    """``text`` made usable as a file name: no separators or control characters."""
+    return _UNSAFE.sub("_", " ".join(text.split())).strip(" .")[:100]

@@ -3,13 +3,13 @@
 Every line comes back as float32 mono at ``OUTPUT_RATE_HZ``, trimmed to ~30 ms of edge
 silence and brought to the same speech level whatever the engine.
 
-Loudness is matched per line, not from a one-off calibration per voice: each line's level
-is measured over its voiced 20 ms frames and a gain brings it to ``TARGET_DBFS``. Engines
-vary their level with the content (Pico's short exclamations are far louder than its
-long sentences; Kokoro's level drifts with the style row), so one gain per voice would
-leave lines of the same voice several dB apart; per-line gain costs ~0.1 ms and keeps
-every line, of every voice, on one level. The price is that deliberately quiet or loud
-delivery is flattened, which none of these engines produces anyway.
+Loudness is matched per line, not from a one-off calibration per voice: each line's
+level is measured over its voiced 20 ms frames and a gain brings it to ``TARGET_DBFS``.
+Per-line gain needs no calibration table to keep in step with engine versions and voice
+parameters, holds for voices built at run time (blends, pitch variants), costs well
+under a millisecond, and puts every line on the target whatever its length or content
+makes the engine do. The price is that deliberately quiet or loud delivery is
+flattened, which none of these engines produces anyway.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ PEAK_LIMIT = 0.99
 MAX_PIECE_CHARS = 250
 EDGE_SILENCE_S = 0.03
 FRAME_S = 0.02
-SILENCE_BELOW_PEAK_DB = 40.0  # edge samples quieter than this under the peak are trimmed
+SILENCE_BELOW_PEAK_DB = (
+    40.0  # edge samples quieter than this under the peak are trimmed
+)
 GAP_AFTER_SENTENCE_S = 0.25
 GAP_AFTER_CLAUSE_S = 0.12
 SYNTH_VERSION = "talecast-synth-1"  # bump when normalising, joining or gain changes
@@ -48,7 +50,7 @@ class Synthesizer:
         self.threads = threads
 
     def synthesize(self, text: str, voice: Voice) -> np.ndarray:
-        """Speech for ``text``: float32 mono at OUTPUT_RATE_HZ, level-matched, |x| <= 0.99.
+        """Speech for ``text``: 24 kHz float32 mono, loudness-matched, |x| <= 0.99.
 
         Text that normalises to nothing gives an empty array.
         """
@@ -62,10 +64,17 @@ class Synthesizer:
         if not parts:
             return np.zeros(0, np.float32)
         audio = trim_silence(np.concatenate(parts), OUTPUT_RATE_HZ)
+        logger.debug(
+            "synthesis: voice %d (%s) spoke %d pieces, %.2f s",
+            voice.id,
+            voice.name,
+            len(parts) // 2,
+            audio.size / OUTPUT_RATE_HZ,
+        )
         return match_loudness(audio, OUTPUT_RATE_HZ)
 
     def raw_synthesize(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
-        """The engine's own output for the same pieces, joined: no resampling or gain."""
+        """The engine's own output for the same pieces, no resampling, no gain."""
         engine = get_engine(voice.engine, self.threads)
         parts: list[np.ndarray] = []
         rate_hz = OUTPUT_RATE_HZ
@@ -141,7 +150,7 @@ def speech_level_dbfs(audio: np.ndarray, rate_hz: int) -> float | None:
 
 
 def match_loudness(audio: np.ndarray, rate_hz: int) -> np.ndarray:
-    """Gain to TARGET_DBFS over voiced frames, then a soft limit so |x| <= PEAK_LIMIT."""
+    """Gain to TARGET_DBFS over voiced frames, then soft-limit to |x| <= PEAK_LIMIT."""
     level = speech_level_dbfs(audio, rate_hz)
     if level is None:
         return np.asarray(audio, np.float32)
@@ -150,7 +159,7 @@ def match_loudness(audio: np.ndarray, rate_hz: int) -> np.ndarray:
 
 
 def soft_limit(audio: np.ndarray, knee: float = 0.75) -> np.ndarray:
-    """Leave samples under ``knee`` alone; bend larger ones smoothly below PEAK_LIMIT."""
+    """Keep samples under ``knee``; bend larger ones smoothly below PEAK_LIMIT."""
     magnitude = np.abs(audio)
     over = magnitude > knee
     if not np.any(over):

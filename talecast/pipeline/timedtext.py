@@ -1,18 +1,18 @@
 """Timed text: WebVTT with speaker voice spans, SRT with speaker prefixes, word timings.
 
-Times come in as sample offsets and are turned into milliseconds with integer arithmetic.
-Long narration segments are split into cues of at most :data:`MAX_CUE_CHARS` characters at
-sentence or clause ends, timed with the word estimates below.
+Times come in as sample offsets and are turned into milliseconds with integer
+arithmetic. Long narration segments are split into cues of at most :data:`MAX_CUE_CHARS`
+characters at sentence or clause ends, timed with the word estimates below.
 
 Word timings: the speech engines give no alignments yet, so each segment's duration is
-shared among its words in proportion to their estimated syllables, with a short pause after
-clause and sentence punctuation. ``words.json`` says so in its ``method`` field.
+shared among its words in proportion to their estimated syllables, with a short pause
+after clause and sentence punctuation. ``words.json`` says so in its ``method`` field.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +51,8 @@ def format_webvtt(
 ) -> str:
     """Return a WebVTT document: one ``<v Speaker>`` cue per segment or part of one.
 
-    ``chapter_titles`` (indexed by ``TimedItem.chapter``) become ``NOTE`` lines before the
-    first cue of each chapter.
+    ``chapter_titles`` (indexed by ``TimedItem.chapter``) become ``NOTE`` lines before
+    the first cue of each chapter.
     """
     lines = ["WEBVTT", ""]
     chapter_seen: set[int] = set()
@@ -62,9 +62,7 @@ def format_webvtt(
             title = _one_line(chapter_titles[item.chapter] or "").replace("-->", "->")
             lines += [f"NOTE Chapter {item.chapter + 1}: {title}".rstrip(), ""]
         for start, end, text in _cues(item, sample_rate_hz):
-            lines.append(
-                f"{_vtt_time(start, sample_rate_hz)} --> {_vtt_time(end, sample_rate_hz)}"
-            )
+            lines.append(_cue_timing(start, end, sample_rate_hz, _vtt_time))
             lines.append(f"<v {_vtt_annotation(item.speaker)}>{_vtt_escape(text)}")
             lines.append("")
     return "\n".join(lines)
@@ -77,9 +75,7 @@ def format_srt(items: Sequence[TimedItem], sample_rate_hz: int) -> str:
     for item in items:
         for start, end, text in _cues(item, sample_rate_hz):
             number += 1
-            timing = (
-                f"{_srt_time(start, sample_rate_hz)} --> {_srt_time(end, sample_rate_hz)}"
-            )
+            timing = _cue_timing(start, end, sample_rate_hz, _srt_time)
             blocks.append(f"{number}\n{timing}\n{_one_line(item.speaker)}: {text}\n")
     return "\n".join(blocks)
 
@@ -87,7 +83,7 @@ def format_srt(items: Sequence[TimedItem], sample_rate_hz: int) -> str:
 def word_timings_document(
     items: Sequence[TimedItem], sample_rate_hz: int
 ) -> dict[str, Any]:
-    """Return the ``words.json`` payload: segments with per-word start and end seconds."""
+    """Return the ``words.json`` payload: segments with per-word start and end (s)."""
     segments = []
     for item in items:
         words = estimate_word_timings(item)
@@ -111,8 +107,9 @@ def word_timings_document(
     return {
         "method": WORD_TIMING_METHOD,
         "description": (
-            "Word times are estimates: each segment's duration is shared among its words "
-            "in proportion to their syllables, with short pauses after punctuation."
+            "Word times are estimates: each segment's duration is shared among its "
+            "words in proportion to their syllables, with short pauses after "
+            "punctuation."
         ),
         "sample_rate_hz": sample_rate_hz,
         "segments": segments,
@@ -229,6 +226,12 @@ def _vtt_time(sample: int, sample_rate_hz: int) -> str:
 def _srt_time(sample: int, sample_rate_hz: int) -> str:
     h, m, s, ms = _clock(sample, sample_rate_hz)
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+
+def _cue_timing(
+    start: int, end: int, sample_rate_hz: int, clock: Callable[[int, int], str]
+) -> str:
+    return f"{clock(start, sample_rate_hz)} --> {clock(end, sample_rate_hz)}"
 
 
 def _seconds(sample: int, sample_rate_hz: int) -> float:

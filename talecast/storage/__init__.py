@@ -1,8 +1,8 @@
 """File storage behind a small interface: uploads and rendered audio, by key.
 
 Keys are relative POSIX paths such as ``uploads/<task_id>`` or ``runs/<run_id>/x.flac``.
-:class:`LocalStorage` keeps them under one folder; other back ends (S3, issue #4) implement
-the same :class:`Storage` protocol and may hand out their own URLs.
+:class:`LocalStorage` keeps them under one folder; other back ends (S3, issue #4)
+implement the same :class:`Storage` protocol and may hand out their own URLs.
 """
 
 from __future__ import annotations

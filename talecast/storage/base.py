@@ -17,7 +17,7 @@ class Storage(Protocol):
         """Store ``data`` under ``key``, replacing what was there."""
 
     def put_file(self, key: str, source: Path) -> None:
-        """Store a copy of the file ``source`` under ``key``, replacing what was there."""
+        """Store a copy of the file ``source`` under ``key``, replacing any."""
 
     def open(self, key: str) -> BinaryIO:
         """Open the object for reading; StorageError if it does not exist."""

@@ -15,6 +15,7 @@ import pytest
 from liveserver import STORY, LiveServer, upload, wait_for_status
 from world import MAX_ACTIVE, MAX_UPLOAD_BYTES, World
 
+
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """Prepare the server (about 15 s) and share it across the API tests."""
@@ -33,7 +34,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             upload(client, key_b, STORY.replace("Tom", "Sam")).json()["task_id"],
         ]
         keys = [key_a, key_a, key_b]
-        finals = [wait_for_status(client, t, k) for t, k in zip(tasks, keys, strict=True)]
+        finals = [
+            wait_for_status(client, t, k) for t, k in zip(tasks, keys, strict=True)
+        ]
         assert all(f["status"] == "SUCCESS" for f in finals), finals
         runs = [int(str(f["run_id"])) for f in finals]
         server.stop()
@@ -43,8 +46,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         client.base_url = httpx.URL(server.url)
         pending_task = upload(client, key_a, "A short tale.\n").json()["task_id"]
         pending_run = _run_id_of(data_dir, pending_task)
-        yield World(server, client, key_a, key_b, key_c, runs[:2], runs[2], tasks[0],
-                    tasks[2], pending_run, pending_task)
+        yield World(
+            server,
+            client,
+            key_a,
+            key_b,
+            key_c,
+            runs[:2],
+            runs[2],
+            tasks[0],
+            tasks[2],
+            pending_run,
+            pending_task,
+        )
     finally:
         client.close()
         server.stop()

@@ -57,8 +57,11 @@ class LiveServer:
 
     def settings_env(self) -> dict[str, str]:
         """This server's settings as keyword arguments for get_settings."""
-        return {k.removeprefix("TALECAST_").lower(): v for k, v in self.env.items()
-                if k != "TALECAST_LOG_LEVEL"}
+        return {
+            k.removeprefix("TALECAST_").lower(): v
+            for k, v in self.env.items()
+            if k != "TALECAST_LOG_LEVEL"
+        }
 
     def create_key(self, name: str) -> str:
         """A new account's API key in this server's database."""
@@ -70,9 +73,18 @@ class LiveServer:
         env = {**os.environ, **self.env}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "talecast.api.server", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "talecast.api.server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -105,11 +117,14 @@ class LiveServer:
 
     def log(self) -> str:
         """Everything the server and its workers logged so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
 
-def wait_for_status(client: httpx.Client, task_id: str, key: str,
-                    timeout_s: float = 90.0) -> dict[str, object]:
+def wait_for_status(
+    client: httpx.Client, task_id: str, key: str, timeout_s: float = 90.0
+) -> dict[str, object]:
     """Poll a task until it is no longer PENDING; return its last status body."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -120,8 +135,9 @@ def wait_for_status(client: httpx.Client, task_id: str, key: str,
     raise TimeoutError(f"task {task_id} still PENDING after {timeout_s} s")
 
 
-def upload(client: httpx.Client, key: str, text: str = STORY, **fields: object
-           ) -> httpx.Response:
+def upload(
+    client: httpx.Client, key: str, text: str = STORY, **fields: object
+) -> httpx.Response:
     """POST /apis/story with a text file and the given form fields."""
     data = {"source_language": "1", **{k: str(v) for k, v in fields.items()}}
     return client.post(

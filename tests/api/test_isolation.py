@@ -11,26 +11,34 @@ def _get(world: World, path: str, key: str):  # type: ignore[no-untyped-def]
     return world.client.get(path, headers={"x-api-key": key})
 
 
-def test_status_of_another_accounts_task_is_404_like_an_unknown_task(world: World) -> None:
+def test_status_of_another_accounts_task_is_404_like_an_unknown_task(
+    world: World,
+) -> None:
     theirs = _get(world, f"/apis/story/{world.task_b}", world.key_a)
     unknown = _get(world, "/apis/story/0123456789abcdef0123456789abcdef", world.key_a)
     assert theirs.status_code == unknown.status_code == 404
     assert _get(world, f"/apis/story/{world.task_b}", world.key_b).status_code == 200
     assert theirs.json()["detail"].replace(world.task_b, "X") == unknown.json()[
-        "detail"].replace("0123456789abcdef0123456789abcdef", "X")
+        "detail"
+    ].replace("0123456789abcdef0123456789abcdef", "X")
 
 
-def test_result_of_another_accounts_run_is_404_like_an_unknown_run(world: World) -> None:
+def test_result_of_another_accounts_run_is_404_like_an_unknown_run(
+    world: World,
+) -> None:
     theirs = _get(world, f"/apis/story-result/{world.run_b}", world.key_a)
     unknown = _get(world, "/apis/story-result/987654", world.key_a)
     assert theirs.status_code == unknown.status_code == 404
     assert theirs.json()["detail"] == f"no story run with id {world.run_b}"
-    assert _get(world, f"/apis/story-result/{world.run_b}", world.key_b).status_code == 200
+    assert (
+        _get(world, f"/apis/story-result/{world.run_b}", world.key_b).status_code == 200
+    )
 
 
 def test_bulk_with_only_another_accounts_runs_is_refused(world: World) -> None:
     response = world.client.post(
-        "/apis/stories-results", json={"run_ids": world.runs_a},
+        "/apis/stories-results",
+        json={"run_ids": world.runs_a},
         headers={"x-api-key": world.key_b},
     )
     assert response.status_code == 422
@@ -38,7 +46,9 @@ def test_bulk_with_only_another_accounts_runs_is_refused(world: World) -> None:
 
 
 def test_link_rewritten_to_another_account_or_run_is_refused(world: World) -> None:
-    own = _get(world, f"/apis/story-result/{world.run_b}", world.key_b).json()["audio_url"]
+    own = _get(world, f"/apis/story-result/{world.run_b}", world.key_b).json()[
+        "audio_url"
+    ]
     parts = urlsplit(own)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert world.client.get(own).status_code == 200

@@ -15,8 +15,9 @@ from talecast.errors import LinkError
 
 
 def _result(world: World) -> dict[str, str]:
-    response = world.client.get(f"/apis/story-result/{world.runs_a[0]}",
-                                headers={"x-api-key": world.key_a})
+    response = world.client.get(
+        f"/apis/story-result/{world.runs_a[0]}", headers={"x-api-key": world.key_a}
+    )
     assert response.status_code == 200
     return dict(response.json())
 
@@ -37,8 +38,9 @@ def test_links_are_absolute_and_valid_for_24_hours(world: World) -> None:
 
 def test_expired_link_is_refused_with_403(world: World) -> None:
     signer = LinkSigner(_secret(world), ttl_s=86400)
-    stale = signer.link(world.server.url, world.runs_a[0], "narration.flac", 1,
-                        now=time.time() - 86401)
+    stale = signer.link(
+        world.server.url, world.runs_a[0], "narration.flac", 1, now=time.time() - 86401
+    )
     fresh = signer.link(world.server.url, world.runs_a[0], "narration.flac", 1)
     assert world.client.get(fresh).status_code == 200
     response = world.client.get(stale)
@@ -94,8 +96,26 @@ def test_signer_rejects_unknown_file_names() -> None:
     signer = LinkSigner("x" * 32, ttl_s=60)
     url = signer.link("http://h", 5, "narration.flac", 2, now=1000.0)
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    signer.verify(5, "narration.flac", 2, int(query["expires"]), query["signature"],
-                  now=1000.0)
+    signer.verify(
+        5, "narration.flac", 2, int(query["expires"]), query["signature"], now=1000.0
+    )
     with pytest.raises(LinkError):
-        signer.verify(5, "secret.txt", 2, int(query["expires"]), query["signature"],
-                      now=1000.0)
+        signer.verify(
+            5, "secret.txt", 2, int(query["expires"]), query["signature"], now=1000.0
+        )
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda q: {k: v for k, v in q.items() if k != "signature"},
+        lambda q: {**q, "expires": "soon"},
+        lambda q: {**q, "account": "²"},
+        lambda q: {**q, "expires": "9" * 5000},
+    ],
+)
+def test_truncated_or_garbled_link_is_403_not_422(world: World, mangle) -> None:  # type: ignore[no-untyped-def]
+    parts = urlsplit(_result(world)["audio_url"])
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    response = world.client.get(f"{parts.path}?{urlencode(mangle(query))}")
+    assert response.status_code == 403

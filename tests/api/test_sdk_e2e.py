@@ -42,10 +42,14 @@ def test_camb_sdk_creates_polls_and_downloads_a_story(tmp_path: Path) -> None:
         assert first_status.status == "SUCCESS", first_status
         assert second_status.status == "SUCCESS", second_status
 
-        info = client.story.get_story_run_info(first_status.run_id, include_transcript=True)
+        info = client.story.get_story_run_info(
+            first_status.run_id, include_transcript=True
+        )
         transcript = info["transcript"]
         assert {item["speaker"] for item in transcript} >= {"Narrator", "Mary", "Tom"}
-        assert [i["start"] for i in transcript] == sorted(i["start"] for i in transcript)
+        assert [i["start"] for i in transcript] == sorted(
+            i["start"] for i in transcript
+        )
 
         bulk = client.story.get_stories_runs_results(
             run_ids=[second_status.run_id, first_status.run_id]

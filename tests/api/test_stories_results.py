@@ -46,7 +46,11 @@ def test_bulk_results_returns_runs_keyed_in_request_order(world: World) -> None:
         assert set(value) == {"audio_url", "dialogue_url", "transcript"}
         assert value["audio_url"].startswith(world.server.url + "/apis/files/")
         assert value["transcript"] and set(value["transcript"][0]) == {
-            "start", "end", "text", "speaker"}
+            "start",
+            "end",
+            "text",
+            "speaker",
+        }
 
 
 @pytest.mark.parametrize(
@@ -80,13 +84,16 @@ def test_bulk_results_rejects_duplicate_ids(world: World) -> None:
 
 
 @pytest.mark.parametrize("body", [{}, {"run_ids": "1,2"}, [1, 2], None])
-def test_bulk_results_rejects_bodies_without_an_id_list(world: World, body: Any) -> None:
+def test_bulk_results_rejects_bodies_without_an_id_list(
+    world: World, body: Any
+) -> None:
     _detail(_post(world, body))
 
 
 def test_bulk_results_rejects_malformed_json_with_the_list_shape(world: World) -> None:
     response = world.client.post(
-        "/apis/stories-results", content=b'{"run_ids": [1,',
+        "/apis/stories-results",
+        content=b'{"run_ids": [1,',
         headers={"x-api-key": world.key_a, "content-type": "application/json"},
     )
     _detail(response)
@@ -95,7 +102,10 @@ def test_bulk_results_rejects_malformed_json_with_the_list_shape(world: World) -
 def test_bulk_results_names_each_unknown_id(world: World) -> None:
     finished = world.runs_a[0]
     detail = _detail(_post(world, {"run_ids": [finished, 999_999, 2**70]}))
-    assert [d["loc"] for d in detail] == [["body", "run_ids", 1], ["body", "run_ids", 2]]
+    assert [d["loc"] for d in detail] == [
+        ["body", "run_ids", 1],
+        ["body", "run_ids", 2],
+    ]
     assert "999999 does not exist" in detail[0]["msg"]
 
 
@@ -108,12 +118,14 @@ def test_bulk_results_treats_another_accounts_run_as_unknown(world: World) -> No
 
 def test_bulk_results_refuses_unfinished_runs(world: World) -> None:
     detail = _detail(_post(world, {"run_ids": [world.pending_a, world.runs_a[1]]}))
-    assert detail == [{
-        "loc": ["body", "run_ids", 0],
-        "msg": f"run {world.pending_a} is not finished yet (status PENDING); "
-               "poll its task first",
-        "type": "value_error",
-    }]
+    assert detail == [
+        {
+            "loc": ["body", "run_ids", 0],
+            "msg": f"run {world.pending_a} is not finished yet (status PENDING); "
+            "poll its task first",
+            "type": "value_error",
+        }
+    ]
 
 
 def test_bulk_results_requires_an_api_key(world: World) -> None:

@@ -6,8 +6,8 @@ import socket
 
 import httpx
 import pytest
-from world import MAX_ACTIVE, MAX_UPLOAD_BYTES, World
 from liveserver import STORY, upload
+from world import MAX_ACTIVE, MAX_UPLOAD_BYTES, World
 
 
 def _detail(response: httpx.Response) -> list[dict[str, object]]:
@@ -44,8 +44,10 @@ def test_upload_with_a_huge_declared_length_is_refused_before_reading(
 )
 def test_unreadable_file_is_422_on_the_file_field(world: World, content: bytes) -> None:
     response = world.client.post(
-        "/apis/story", headers={"x-api-key": world.key_c},
-        data={"source_language": "1"}, files={"file": ("upload", content)},
+        "/apis/story",
+        headers={"x-api-key": world.key_c},
+        data={"source_language": "1"},
+        files={"file": ("upload", content)},
     )
     detail = _detail(response)
     assert detail[0]["loc"] == ["body", "file"]
@@ -74,7 +76,8 @@ def test_bad_field_is_422_naming_the_field(
 
 def test_repeated_dictionary_fields_are_each_checked(world: World) -> None:
     response = world.client.post(
-        "/apis/story", headers={"x-api-key": world.key_c},
+        "/apis/story",
+        headers={"x-api-key": world.key_c},
         data={"source_language": "1", "chosen_dictionaries": ["5", "6"]},
         files={"file": ("s.txt", STORY.encode())},
     )
@@ -83,8 +86,9 @@ def test_repeated_dictionary_fields_are_each_checked(world: World) -> None:
 
 
 def test_missing_file_and_language_are_422(world: World) -> None:
-    response = world.client.post("/apis/story", headers={"x-api-key": world.key_c},
-                                 data={"title": "Hello"})
+    response = world.client.post(
+        "/apis/story", headers={"x-api-key": world.key_c}, data={"title": "Hello"}
+    )
     locs = [d["loc"] for d in _detail(response)]
     assert ["body", "file"] in locs and ["body", "source_language"] in locs
 
@@ -113,12 +117,20 @@ def test_requests_without_a_valid_key_are_401(world: World) -> None:
 def test_catalogue_lists_voices_and_only_narratable_languages(world: World) -> None:
     headers = {"x-api-key": world.key_c}
     voices = world.client.get("/apis/list-voices", headers=headers).json()
-    assert voices and {"id", "voice_name", "gender", "age", "language",
-                       "description", "is_published"} <= set(voices[0])
+    assert voices and {
+        "id",
+        "voice_name",
+        "gender",
+        "age",
+        "language",
+        "description",
+        "is_published",
+    } <= set(voices[0])
     assert all(v["gender"] in (0, 1, 2) for v in voices)
     languages = world.client.get("/apis/source-languages", headers=headers).json()
     assert {"id": 1, "language": "English (United States)", "short_name": "en-us"} in (
-        languages)
+        languages
+    )
     assert {lang["id"] for lang in languages} <= {v["language"] for v in voices}
 
 
@@ -129,11 +141,16 @@ def test_health_and_metrics_report_the_service(world: World) -> None:
     assert health["queue"]["stories"]["success"] >= 3
 
     text = world.client.get("/metrics").text
-    assert 'talecast_http_requests_total{method="GET",route="/health",status="200"}' in (
-        text)
+    assert (
+        'talecast_http_requests_total{method="GET",route="/health",status="200"}'
+        in (text)
+    )
     assert 'talecast_stories{status="success"} ' in text
-    count_line = next(line for line in text.splitlines()
-                      if line.startswith("talecast_render_seconds_count"))
+    count_line = next(
+        line
+        for line in text.splitlines()
+        if line.startswith("talecast_render_seconds_count")
+    )
     assert float(count_line.split()[-1]) >= 3
 
 

@@ -18,7 +18,8 @@ def test_migrations_create_the_schema_of_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     assert {"accounts", "api_keys", "stories", "alembic_version"} <= set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
 
 
 def test_migrate_twice_is_harmless_and_uses_wal(tmp_path: Path) -> None:

@@ -28,15 +28,25 @@ def engine(tmp_path: Path) -> Engine:
 def _enqueue(engine: Engine, count: int) -> None:
     with engine.begin() as conn:
         for i in range(count):
-            conn.execute(insert(Story).values(
-                task_id=f"t{i}", account_id=1, status="queued", progress=0.0,
-                stage="queued", source_language=1, upload_key=f"uploads/t{i}",
-                upload_bytes=1, created_at=float(i), attempts=0,
-            ))
+            conn.execute(
+                insert(Story).values(
+                    task_id=f"t{i}",
+                    account_id=1,
+                    status="queued",
+                    progress=0.0,
+                    stage="queued",
+                    source_language=1,
+                    upload_key=f"uploads/t{i}",
+                    upload_bytes=1,
+                    created_at=float(i),
+                    attempts=0,
+                )
+            )
 
 
-def test_concurrent_workers_claim_each_task_exactly_once(tmp_path: Path,
-                                                         engine: Engine) -> None:
+def test_concurrent_workers_claim_each_task_exactly_once(
+    tmp_path: Path, engine: Engine
+) -> None:
     _enqueue(engine, 40)
     claimed: list[int] = []
     lock = threading.Lock()
@@ -104,7 +114,9 @@ def test_failed_task_keeps_reason_and_message(engine: Engine) -> None:
         claim = queue.claim_next(conn, "w", 60)
         assert claim is not None
         assert queue.fail(conn, claim, "SOURCE_TOO_LONG", "too long: 3 MB of text")
-        row = conn.execute(select(Story.status, Story.exception_reason, Story.message)).one()
+        row = conn.execute(
+            select(Story.status, Story.exception_reason, Story.message)
+        ).one()
     assert tuple(row) == ("error", "SOURCE_TOO_LONG", "too long: 3 MB of text")
 
 

@@ -1,8 +1,8 @@
 """Build a finished run directory the way rendering leaves it, from generated audio.
 
 The audio is speech-like (voiced harmonics under a syllable-rate envelope plus breath
-noise), one pitch per speaker, with silent pauses between lines, so loudness, room tone and
-stems behave as with real narration while the files stay small and fast to make.
+noise), one pitch per speaker, with silent pauses between lines, so loudness, room tone
+and stems behave as with real narration while the files stay small and fast to make.
 """
 
 from __future__ import annotations
@@ -41,14 +41,18 @@ DEFAULT_CHAPTERS: list[tuple[str, list[Line]]] = [
     (
         "The Road",
         [
-            Line("Narrator", "They walked until the lamps were lit in the valley.", 3.2),
+            Line(
+                "Narrator", "They walked until the lamps were lit in the valley.", 3.2
+            ),
             Line("Alice", "We should have left at dawn.", 1.8),
         ],
     ),
 ]
 
 
-def speech_like(duration_s: float, pitch_hz: float, seed: int, level: float) -> np.ndarray:
+def speech_like(
+    duration_s: float, pitch_hz: float, seed: int, level: float
+) -> np.ndarray:
     """Return mono float32 audio that measures like a voice reading aloud."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(round(duration_s * SAMPLE_RATE_HZ))) / SAMPLE_RATE_HZ
@@ -97,12 +101,17 @@ def make_run(
             start = position
             is_dialogue = line.speaker != "Narrator"
             place(audio, is_dialogue)
-            segments.append({
-                "start_sample": start, "end_sample": position, "text": line.text,
-                "speaker": line.speaker,
-                "kind": "dialogue" if is_dialogue else "narration",
-                "chapter": chapter_index, "voice_id": 1,
-            })
+            segments.append(
+                {
+                    "start_sample": start,
+                    "end_sample": position,
+                    "text": line.text,
+                    "speaker": line.speaker,
+                    "kind": "dialogue" if is_dialogue else "narration",
+                    "chapter": chapter_index,
+                    "voice_id": 1,
+                }
+            )
     place(_silence(tail_s), False)
     chapter_starts[0] = 0
 
@@ -132,33 +141,65 @@ def _write_json(
 ) -> None:
     rate = SAMPLE_RATE_HZ
     transcript = [
-        {"start": round(int(s["start_sample"]) / rate, 2),  # type: ignore[call-overload]
-         "end": round(int(s["end_sample"]) / rate, 2),  # type: ignore[call-overload]
-         "text": s["text"], "speaker": s["speaker"]}
+        {
+            "start": round(int(s["start_sample"]) / rate, 2),  # type: ignore[call-overload]
+            "end": round(int(s["end_sample"]) / rate, 2),  # type: ignore[call-overload]
+            "text": s["text"],
+            "speaker": s["speaker"],
+        }
         for s in segments
     ]
     ends = starts[1:] + [total]
     chapter_list = [
-        {"title": title, "start": round(start / rate, 3), "end": round(end / rate, 3),
-         "start_sample": start, "end_sample": end}
+        {
+            "title": title,
+            "start": round(start / rate, 3),
+            "end": round(end / rate, 3),
+            "start_sample": start,
+            "end_sample": end,
+        }
         for (title, _), start, end in zip(chapters, starts, ends, strict=True)
     ]
     speakers = sorted({str(s["speaker"]) for s in segments})
     cast = {
-        name: {"voice_id": i + 1, "gender": "unknown",
-               "lines": sum(s["speaker"] == name for s in segments)}
+        name: {
+            "voice_id": i + 1,
+            "gender": "unknown",
+            "lines": sum(s["speaker"] == name for s in segments),
+        }
         for i, name in enumerate(speakers)
     }
-    meta = {"title": "The Gate; a #test = story", "author": "A. Writer",
-            "narrator": "Kal", "sample_rate_hz": rate,
-            "cover": "cover.jpg" if cover else None}
-    files = {"transcript.json": transcript, "segments.json": segments,
-             "chapters.json": chapter_list, "cast.json": cast, "meta.json": meta}
+    meta = {
+        "title": "The Gate; a #test = story",
+        "author": "A. Writer",
+        "narrator": "Kal",
+        "sample_rate_hz": rate,
+        "cover": "cover.jpg" if cover else None,
+    }
+    files = {
+        "transcript.json": transcript,
+        "segments.json": segments,
+        "chapters.json": chapter_list,
+        "cast.json": cast,
+        "meta.json": meta,
+    }
     for name, payload in files.items():
         (run_dir / name).write_text(json.dumps(payload, indent=1), encoding="utf-8")
     if cover:
         subprocess.run(
-            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-             "testsrc=size=96x96:rate=1", "-frames:v", "1", str(run_dir / "cover.jpg")],
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=96x96:rate=1",
+                "-frames:v",
+                "1",
+                str(run_dir / "cover.jpg"),
+            ],
             check=True,
         )

@@ -1,4 +1,4 @@
-"""Export of a finished run: containers checked with ffprobe, errors checked by message."""
+"""Export of a finished run: containers checked with ffprobe, errors by message."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from talecast.pipeline.export import EXPORT_FORMATS, MASTER_PROFILES, export_run
 def ffprobe(path: Path, *args: str) -> dict:
     result = subprocess.run(
         ["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     )
     return json.loads(result.stdout)
 
@@ -33,9 +34,18 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 def test_export_writes_every_format_beside_narration(exported):
     run, outputs = exported
-    expected = {"narration.mp3", "narration.m4b", "narration.opus", "transcript.vtt",
-                "transcript.srt", "words.json", "report.json", "stems/Narrator.flac",
-                "stems/Alice.flac", "stems/Bob.flac"}
+    expected = {
+        "narration.mp3",
+        "narration.m4b",
+        "narration.opus",
+        "transcript.vtt",
+        "transcript.srt",
+        "words.json",
+        "report.json",
+        "stems/Narrator.flac",
+        "stems/Alice.flac",
+        "stems/Bob.flac",
+    }
     assert set(outputs) == expected
     assert all(path.is_file() and path.stat().st_size > 0 for path in outputs.values())
     assert not list(run.glob(".*"))  # no partial files left behind
@@ -48,7 +58,10 @@ def test_m4b_chapters_read_by_ffprobe_match_chapters_json(exported):
 
     assert [c["tags"]["title"] for c in probed] == [c["title"] for c in chapters]
     for got, want in zip(probed, chapters, strict=True):
-        assert abs(float(got["start_time"]) - want["start_sample"] / SAMPLE_RATE_HZ) < 0.002
+        assert (
+            abs(float(got["start_time"]) - want["start_sample"] / SAMPLE_RATE_HZ)
+            < 0.002
+        )
         assert abs(float(got["end_time"]) - want["end_sample"] / SAMPLE_RATE_HZ) < 0.002
 
 
@@ -59,8 +72,12 @@ def test_m4b_has_nero_chpl_atom_and_quicktime_chapter_track(exported):
     streams = ffprobe(outputs["narration.m4b"], "-show_streams")["streams"]
 
     assert [title for _, title in nero] == [c["title"] for c in chapters]
-    assert [round(start, 2) for start, _ in nero] == [round(c["start"], 2) for c in chapters]
-    assert any(s["codec_tag_string"] == "text" for s in streams)  # QuickTime chapter track
+    assert [round(start, 2) for start, _ in nero] == [
+        round(c["start"], 2) for c in chapters
+    ]
+    assert any(
+        s["codec_tag_string"] == "text" for s in streams
+    )  # QuickTime chapter track
 
 
 def test_m4b_carries_title_author_narrator_and_cover_art(exported):
@@ -108,8 +125,13 @@ def test_report_lists_every_chapter_with_measurements_and_verdicts(exported):
     assert report["master"] is None
     assert [c["title"] for c in report["chapters"]] == ["The Gate", "The Road"]
     for chapter in report["chapters"]:
-        for key in ("integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
-                    "rms_dbfs", "noise_floor_dbfs"):
+        for key in (
+            "integrated_lufs",
+            "loudness_range_lu",
+            "true_peak_dbtp",
+            "rms_dbfs",
+            "noise_floor_dbfs",
+        ):
             assert isinstance(chapter["measured"][key], float)
         assert set(chapter["profiles"]) == set(MASTER_PROFILES)
     # Unmastered generated speech sits near -26 LUFS: neither podcast nor ACX level.
@@ -131,8 +153,10 @@ def test_acx_master_adds_room_tone_and_moves_chapter_marks_with_it(tmp_path):
     chapters = json.loads((run / "chapters.json").read_text())
     assert abs(float(probed[1]["start_time"]) - (chapters[1]["start"] + gained)) < 0.002
     # The first line moved by exactly the room tone added at the head.
-    head_added = (report["chapters"][0]["measured"]["head_silence_s"]
-                  - report["chapters"][0]["source"]["head_silence_s"])
+    head_added = (
+        report["chapters"][0]["measured"]["head_silence_s"]
+        - report["chapters"][0]["source"]["head_silence_s"]
+    )
     assert head_added > 0.05
     cue_s = float(first_cue.split(":")[-1])
     assert abs(cue_s - (0.1 + head_added)) < 0.011
@@ -168,3 +192,79 @@ def test_ffmetadata_escapes_special_characters_in_titles():
     assert "title=A\\=B\\; \\#1\\\\x" in text
     assert "title=T\\\nU" in text
     assert "TIMEBASE=1/1000" in text
+
+
+def test_long_chapter_is_mastered_in_parts_with_room_tone_only_at_its_ends(
+    tmp_path, monkeypatch
+):
+    from talecast.pipeline import export as export_module
+
+    monkeypatch.setattr(export_module, "PART_MAX_S", 4)  # chapter 1 is ~10 s long
+    run = make_run(tmp_path / "run")
+    outputs = export_run(run, ["m4b", "srt"], master="acx")
+    report = json.loads(outputs["report.json"].read_text())
+    first = [c for c in report["chapters"] if c["chapter"] == 0]
+    cue_starts = [
+        line.split(" --> ")[0]
+        for line in outputs["transcript.srt"].read_text().splitlines()
+        if " --> " in line
+    ]
+    probed = ffprobe(outputs["narration.m4b"], "-show_chapters")["chapters"]
+
+    assert len(first) == 3 and [c["part"] for c in first] == [1, 2, 3]
+    assert all(c["parts"] == 3 for c in first)
+    assert [c["end"] for c in first[:-1]] == [c["start"] for c in first[1:]]
+    assert first[1]["room_tone_change_s"] == 0.0  # no room tone inside a chapter
+    # Parts are cut where a line starts, never inside a line.
+    for part in first[1:]:
+        whole, ms = divmod(round(part["start"] * 1000), 1000)
+        assert f"00:00:{whole:02d},{ms:03d}" in cue_starts
+    assert all(c["profiles"]["acx"]["result"] == "PASS" for c in report["chapters"])
+    assert len(probed) == 2  # parts do not become chapters
+    assert abs(float(probed[1]["start_time"]) - first[-1]["end"]) < 0.002
+
+
+def test_ffmpeg_failure_becomes_encoder_error_naming_the_file(tmp_path):
+    import numpy as np
+
+    from talecast.errors import EncoderError
+    from talecast.pipeline.encoding import AudioEncoders
+
+    target = tmp_path / "no-such-dir" / "narration.mp3"
+    with pytest.raises(
+        EncoderError, match="ffmpeg failed while encoding narration.mp3"
+    ):
+        with AudioEncoders({"mp3": target}, SAMPLE_RATE_HZ, {}) as sink:
+            for _ in range(50):  # ffmpeg may exit before or after reading the pipe
+                sink.write(np.zeros(SAMPLE_RATE_HZ, dtype=np.float32))
+    assert not target.exists()
+
+
+def test_nero_reader_finds_no_chapters_in_a_file_without_chpl(exported):
+    _, outputs = exported
+    assert read_nero_chapters(outputs["narration.mp3"]) == []
+
+
+def test_empty_chapter_in_chapters_json_gets_no_mark_and_no_verdict(tmp_path):
+    run = make_run(tmp_path / "run")
+    chapters = json.loads((run / "chapters.json").read_text())
+    end = chapters[-1]["end_sample"]
+    chapters.append({"title": "Empty", "start_sample": end, "end_sample": end})
+    (run / "chapters.json").write_text(json.dumps(chapters))
+    outputs = export_run(run, ["m4b"], master="podcast")
+    report = json.loads(outputs["report.json"].read_text())
+    probed = ffprobe(outputs["narration.m4b"], "-show_chapters")["chapters"]
+
+    assert [c["title"] for c in report["chapters"]] == ["The Gate", "The Road"]
+    assert [c["tags"]["title"] for c in probed] == ["The Gate", "The Road"]
+    assert report["summary"]["podcast"] == "PASS"
+
+
+def test_format_and_profile_names_are_checked_before_any_work():
+    from talecast.pipeline.export import check_formats, check_master
+
+    assert check_formats("mp3, VTT,mp3") == ["mp3", "vtt"]
+    assert check_master("ACX").name == "acx"
+    assert check_master("") is None
+    with pytest.raises(ExportError, match="'wav'"):
+        check_formats(["wav"])

@@ -1,4 +1,4 @@
-"""Mastering: each profile checked by an independent meter (ffmpeg's ebur128, astats)."""
+"""Mastering: each profile checked by independent meters (ffmpeg ebur128, astats)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,25 @@ from talecast.pipeline.mastering import (
 TARGETS_LUFS = {"podcast": -16.0, "r128": -23.0}
 
 
-def ffmpeg_filter_log(path: Path, start_s: float, end_s: float, audio_filter: str) -> str:
+def ffmpeg_filter_log(
+    path: Path, start_s: float, end_s: float, audio_filter: str
+) -> str:
     result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
-         f"atrim={start_s}:{end_s},{audio_filter}", "-f", "null", "-"],
-        capture_output=True, check=True, text=True,
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            f"atrim={start_s}:{end_s},{audio_filter}",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        text=True,
     )
     return result.stderr
 
@@ -35,7 +49,7 @@ def ffmpeg_filter_log(path: Path, start_s: float, end_s: float, audio_filter: st
 def ebur128(path: Path, start_s: float, end_s: float) -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBFS) of a stretch, per ffmpeg."""
     log = ffmpeg_filter_log(path, start_s, end_s, "ebur128=peak=true")
-    summary = log[log.rindex("Summary:"):]
+    summary = log[log.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))
     return integrated, peak
@@ -52,8 +66,9 @@ def test_profile_loudness_per_ffmpeg_ebur128_is_on_target_and_report_agrees(
     assert report["master"] == profile
     assert report["summary"][profile] == "PASS"
     for chapter in report["chapters"]:
-        integrated, peak = ebur128(outputs["narration.mp3"], chapter["start"],
-                                   chapter["end"])
+        integrated, peak = ebur128(
+            outputs["narration.mp3"], chapter["start"], chapter["end"]
+        )
         assert abs(integrated - TARGETS_LUFS[profile]) <= 1.0
         assert peak <= -1.0 + 0.3  # ffmpeg's true peak, after MP3 encoding
         assert chapter["profiles"][profile]["result"] == "PASS"
@@ -68,9 +83,13 @@ def test_acx_rms_peak_and_noise_floor_per_ffmpeg_astats_and_report_agrees(tmp_pa
     assert all(c["source"]["rms_dbfs"] < -23 for c in report["chapters"])
     assert report["summary"]["acx"] == "PASS"
     for chapter in report["chapters"]:
-        log = ffmpeg_filter_log(outputs["narration.mp3"], chapter["start"],
-                                chapter["end"], "astats=measure_overall=all")
-        overall = log[log.rindex("Overall"):]
+        log = ffmpeg_filter_log(
+            outputs["narration.mp3"],
+            chapter["start"],
+            chapter["end"],
+            "astats=measure_overall=all",
+        )
+        overall = log[log.rindex("Overall") :]
         rms = float(re.search(r"RMS level dB:\s+(-?[\d.]+)", overall).group(1))
         peak = float(re.search(r"Peak level dB:\s+(-?[\d.]+)", overall).group(1))
         assert -23.0 <= rms <= -18.0
@@ -100,7 +119,9 @@ def test_true_peak_finds_intersample_peak_above_sample_peak():
     audio = (0.9 * np.sin(np.pi / 2 * n + np.pi / 4)).astype(np.float32)
     report = measure(audio, SAMPLE_RATE_HZ)
 
-    assert report.sample_peak_dbfs == pytest.approx(20 * np.log10(0.9 * 0.7071), abs=0.05)
+    assert report.sample_peak_dbfs == pytest.approx(
+        20 * np.log10(0.9 * 0.7071), abs=0.05
+    )
     assert report.true_peak_dbtp == pytest.approx(20 * np.log10(0.9), abs=0.2)
 
 
@@ -138,3 +159,44 @@ def test_master_leaves_silence_untouched():
     done = master_chapter(silence, SAMPLE_RATE_HZ, PROFILES["r128"])
     assert done.gain_db == 0.0
     assert not done.audio_f32.any()
+
+
+def test_acx_master_also_writes_one_mp3_per_chapter_to_the_spec(tmp_path, monkeypatch):
+    from talecast.pipeline import export as export_module
+
+    monkeypatch.setattr(export_module, "PART_MAX_S", 4)  # a chapter in several parts
+    run = make_run(tmp_path / "run", level=0.05)
+    outputs = export_run(run, ["mp3"], master="acx")
+    report = json.loads(outputs["report.json"].read_text())
+    files = sorted(name for name in outputs if name.startswith("acx/"))
+
+    assert files == ["acx/1 The Gate.mp3", "acx/2 The Road.mp3"]
+    for index, name in enumerate(files):
+        parts = [c for c in report["chapters"] if c["chapter"] == index]
+        length_s = parts[-1]["end"] - parts[0]["start"]
+        probe = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=sample_rate,bit_rate:format=duration:format_tags=track,title",
+                "-of",
+                "json",
+                str(outputs[name]),
+            ],
+            capture_output=True,
+            check=True,
+            text=True,
+        )
+        info = json.loads(probe.stdout)
+        assert info["streams"][0]["sample_rate"] == "44100"
+        assert info["streams"][0]["bit_rate"] == "192000"
+        assert abs(float(info["format"]["duration"]) - length_s) < 0.08
+        assert info["format"]["tags"]["track"] == f"{index + 1}/2"
+        log = ffmpeg_filter_log(
+            outputs[name], 0, length_s, "astats=measure_overall=all"
+        )
+        overall = log[log.rindex("Overall") :]
+        rms = float(re.search(r"RMS level dB:\s+(-?[\d.]+)", overall).group(1))
+        assert -23.0 <= rms <= -18.0

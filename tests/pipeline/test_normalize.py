@@ -22,6 +22,12 @@ from talecast.pipeline.normalize import (
         ("Mr Darcy", "Mister Darcy"),
         ("St. Paul's", "Saint Paul's"),
         ("on Baker St. today", "on Baker Street today"),
+        ("on Main St. Then he left.", "on Main Street. Then he left."),
+        (
+            "at 5th St. and the church of St. Mary",
+            "at fifth Street and the church of Saint Mary",
+        ),
+        ("the old st. gate", "the old st. gate"),
         ("Prof. Moriarty", "Professor Moriarty"),
         ("apples, pears, etc. and more", "apples, pears, et cetera and more"),
     ],
@@ -36,7 +42,10 @@ def test_normalize_expands_titles_and_abbreviations(text: str, expected: str) ->
         ("42 ships", "forty-two ships"),
         ("1,250 people", "one thousand two hundred and fifty people"),
         ("the 1st and 2nd", "the first and second"),
-        ("his 3rd, 21st and 112th", "his third, twenty-first and one hundred and twelfth"),
+        (
+            "his 3rd, 21st and 112th",
+            "his third, twenty-first and one hundred and twelfth",
+        ),
         ("in 1815", "in eighteen fifteen"),
         ("in 1900", "in nineteen hundred"),
         ("in 1905", "in nineteen oh five"),
@@ -54,7 +63,9 @@ def test_normalize_expands_titles_and_abbreviations(text: str, expected: str) ->
         ("pages 12–15", "pages twelve to fifteen"),
     ],
 )
-def test_normalize_reads_numbers_money_and_percentages(text: str, expected: str) -> None:
+def test_normalize_reads_numbers_money_and_percentages(
+    text: str, expected: str
+) -> None:
     assert normalize_for_speech(text) == expected
 
 
@@ -63,6 +74,8 @@ def test_normalize_reads_roman_numerals_in_headings_only() -> None:
     assert normalize_for_speech("CHAPTER XII. The Storm") == "CHAPTER twelve. The Storm"
     assert normalize_for_speech("Part II: the return") == "Part two: the return"
     assert normalize_for_speech("I said I would.") == "I said I would."
+    assert normalize_for_speech("the letter I wrote") == "the letter I wrote"
+    assert normalize_for_speech("This Part I like.") == "This Part I like."
     assert normalize_for_speech("IV\n\nThe night fell.") == "Four. The night fell."
 
 
@@ -95,7 +108,10 @@ def test_normalize_collapses_whitespace() -> None:
 def test_normalize_applies_replacements_first_and_as_whole_words() -> None:
     replacements = {"Hermione": "her-MY-oh-nee", "Dr.": "Doctor Who"}
     text = "hermione met Dr. Hermiones"
-    assert normalize_for_speech(text, replacements) == "her-MY-oh-nee met Doctor Who Hermiones"
+    assert (
+        normalize_for_speech(text, replacements)
+        == "her-MY-oh-nee met Doctor Who Hermiones"
+    )
 
 
 def test_normalize_of_markup_only_is_empty() -> None:

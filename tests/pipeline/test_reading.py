@@ -508,3 +508,73 @@ def test_reader_rejects_binary_data_hidden_after_a_text_start() -> None:
     data = b"A perfectly normal start.\n" * 5000 + b"\x00\x01\x02" * 10
     with pytest.raises(UnsupportedFormatError, match="NUL character at offset 130000"):
         read_story(data)
+
+
+def test_reader_finds_an_epub2_cover_named_by_opf_meta() -> None:
+    opf = (
+        '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+        'version="2.0"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:opf="http://www.idpf.org/2007/opf"><dc:title>Old Tale</dc:title>'
+        '<meta name="cover" content="img"/></metadata><manifest>'
+        '<item id="p0" href="a.xhtml" media-type="application/xhtml+xml"/>'
+        '<item id="img" href="images/c.jpg" media-type="image/jpeg"/></manifest>'
+        '<spine><itemref idref="p0"/></spine></package>'
+    )
+    extra: dict[str, bytes | str] = {
+        "OEBPS/content.opf": opf,
+        "OEBPS/images/c.jpg": b"\xff\xd8\xffcover",
+    }
+    doc = read_story(make_epub({"a.xhtml": "<p>The fox ran.</p>"}, extra=extra))
+    assert (doc.title, doc.author) == ("Old Tale", None)
+    assert (doc.cover_image, doc.cover_mime) == (b"\xff\xd8\xffcover", "image/jpeg")
+
+
+def test_reader_rejects_epub_whose_spine_names_a_missing_file() -> None:
+    source = zipfile.ZipFile(io.BytesIO(make_epub({"a.xhtml": "<p>The fox ran.</p>"})))
+    members: dict[str, bytes | str] = {n: source.read(n) for n in source.namelist()}
+    opf = source.read("OEBPS/content.opf").replace(b'"a.xhtml"', b'"gone.xhtml"')
+    members["OEBPS/content.opf"] = opf
+    data = make_zip(members, stored_first="mimetype")
+    with pytest.raises(CorruptArchiveError, match="gone.xhtml"):
+        read_story(data)
+
+
+def test_reader_keeps_escaped_markdown_characters_literally() -> None:
+    doc = read_story(b"# Sums\n\nTwo \\* three is *six*, not \\_seven\\_.\n")
+    assert doc.text == "Sums\n\nTwo * three is six, not _seven_."
+
+
+def test_reader_strips_long_lines_of_unmatched_markdown_markers_quickly() -> None:
+    data = b"# Noise\n\n" + b"**a [b]( <c `d " * 60_000
+    started = time.perf_counter()
+    doc = read_story(data)
+    assert time.perf_counter() - started < 3.0
+    assert doc.text.startswith("Noise\n\n**a [b](")
+
+
+def test_reader_honours_the_encoding_an_epub_page_declares() -> None:
+    page = (
+        '<?xml version="1.0" encoding="iso-8859-1"?><html><body>'
+        "<p>Caf\u00e9 cr\u00e8me.</p></body></html>"
+    ).encode("iso-8859-1")
+    base = zipfile.ZipFile(io.BytesIO(make_epub({"a.xhtml": "<p>x</p>"})))
+    members: dict[str, bytes | str] = {n: base.read(n) for n in base.namelist()}
+    members["OEBPS/a.xhtml"] = page
+    doc = read_story(make_zip(members, stored_first="mimetype"))
+    assert doc.text == "Caf\u00e9 cr\u00e8me."
+
+
+def test_reader_puts_the_gutenberg_licence_in_a_chapter_of_its_own() -> None:
+    text = (
+        f"CHAPTER I\n\n{PROSE}\n\nCHAPTER II\n\n{PROSE}\n\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK THE FOX ***\n\n"
+        "Updated editions will replace the previous one. CHAPTER 5 of the terms.\n"
+    )
+    doc = read_story(text.encode())
+    assert doc.text == text
+    assert [c.title for c in doc.chapters] == [
+        "CHAPTER I",
+        "CHAPTER II",
+        "Project Gutenberg licence",
+    ]
+    assert chapter_texts(doc)[2].startswith("*** END OF THE PROJECT GUTENBERG")

@@ -27,7 +27,7 @@ from talecast.pipeline.synthesis import (
 )
 from talecast.pipeline.voices import Voice, get_voice, list_voices
 
-SENTENCE = "Where is the lamp?"
+SENTENCE = "Bring the lamp here, keeper."
 DETERMINISM_VOICES = (1, 2, 20, 31)
 
 
@@ -61,13 +61,19 @@ def _median_f0_hz(audio: np.ndarray, rate_hz: int = OUTPUT_RATE_HZ) -> float:
 def _spectrum_shape_db(audio: np.ndarray, rate_hz: int = OUTPUT_RATE_HZ) -> np.ndarray:
     """Long-term average spectrum in 24 log-spaced bands (80 Hz-8 kHz), mean removed."""
     size = 1024
-    frames = [audio[i : i + size] * np.hanning(size)
-              for i in range(0, audio.size - size, size // 2)]
+    frames = [
+        audio[i : i + size] * np.hanning(size)
+        for i in range(0, audio.size - size, size // 2)
+    ]
     power = np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0)
     freqs = np.fft.rfftfreq(size, 1 / rate_hz)
     edges = np.geomspace(80, 8000, 25)
-    bands = np.array([power[(freqs >= lo) & (freqs < hi)].mean()
-                      for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+    bands = np.array(
+        [
+            power[(freqs >= lo) & (freqs < hi)].mean()
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )
     shape = 10 * np.log10(bands + 1e-12)
     return shape - shape.mean()
 
@@ -114,7 +120,9 @@ def test_loudness_of_all_voices_is_matched_within_2_db(
     spoken: dict[int, np.ndarray],
 ) -> None:
     meter = pyloudnorm.Meter(OUTPUT_RATE_HZ)
-    lufs = {k: meter.integrated_loudness(a.astype(np.float64)) for k, a in spoken.items()}
+    lufs = {
+        k: meter.integrated_loudness(a.astype(np.float64)) for k, a in spoken.items()
+    }
     assert max(lufs.values()) - min(lufs.values()) <= 4.0, lufs
     median = float(np.median(list(lufs.values())))
     assert all(abs(v - median) <= 2.0 for v in lufs.values()), lufs
@@ -128,8 +136,7 @@ def test_synthesis_is_bitwise_repeatable_in_process(
 ) -> None:
     synth = get_synthesizer(1)
     for voice_id in DETERMINISM_VOICES:
-        synth.synthesize("No.",
-                         get_voice(voice_id))
+        synth.synthesize("No.", get_voice(voice_id))
         again = synth.synthesize(SENTENCE, get_voice(voice_id))
         assert np.array_equal(again, spoken[voice_id]), voice_id
 
@@ -146,19 +153,27 @@ def test_synthesis_is_bitwise_repeatable_across_processes(
         f"    a = s.synthesize({SENTENCE!r}, get_voice(i))\n"
         "    print(i, hashlib.sha256(a.tobytes()).hexdigest())\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     digests = dict(line.split() for line in out.splitlines())
     for voice_id in DETERMINISM_VOICES:
         assert digests[str(voice_id)] == _digest(spoken[voice_id]), voice_id
 
 
-@pytest.mark.parametrize(("voice_id", "rate_hz"), [(1, 24_000), (20, 16_000),
-                                                  (30, 16_000), (33, 16_000)])
+@pytest.mark.parametrize(
+    ("voice_id", "rate_hz"), [(1, 24_000), (20, 16_000), (30, 16_000), (33, 16_000)]
+)
 def test_raw_synthesize_returns_the_engines_native_rate(
     voice_id: int, rate_hz: int
 ) -> None:
-    audio, rate = get_synthesizer(1).raw_synthesize("Good evening.", get_voice(voice_id))
+    audio, rate = get_synthesizer(1).raw_synthesize(
+        "Good evening.", get_voice(voice_id)
+    )
     assert rate == rate_hz
     assert audio.dtype == np.float32
     assert audio.size > 0.3 * rate_hz
@@ -186,15 +201,17 @@ def test_unknown_engine_raises_engine_error() -> None:
 
 
 def test_unknown_flite_voice_raises_engine_error_naming_the_voice() -> None:
-    voice = dataclasses.replace(get_voice(30), id=901, name="Ghost",
-                                params=(("voice", "ghost"),))
+    voice = dataclasses.replace(
+        get_voice(30), id=901, name="Ghost", params=(("voice", "ghost"),)
+    )
     with pytest.raises(EngineError, match=r"901 \(Ghost\)"):
         Synthesizer().synthesize("Hello.", voice)
 
 
 def test_bad_kokoro_blend_raises_engine_error_naming_the_voice() -> None:
-    voice = dataclasses.replace(get_voice(2), id=902, name="Broken",
-                                params=(("blend", (("jx_nobody", 1.0),)),))
+    voice = dataclasses.replace(
+        get_voice(2), id=902, name="Broken", params=(("blend", (("jx_nobody", 1.0),)),)
+    )
     with pytest.raises(EngineError, match=r"902 \(Broken\).*jx_nobody"):
         Synthesizer().synthesize("Hello.", voice)
 
@@ -233,8 +250,9 @@ def test_loud_input_is_limited_below_full_scale() -> None:
 
 def test_trim_silence_keeps_about_30_ms_at_each_edge() -> None:
     tone = np.sin(np.arange(2400) / 5.0).astype(np.float32)
-    padded = np.concatenate([np.zeros(24_000, np.float32), tone,
-                             np.zeros(12_000, np.float32)])
+    padded = np.concatenate(
+        [np.zeros(24_000, np.float32), tone, np.zeros(12_000, np.float32)]
+    )
     trimmed = trim_silence(padded, OUTPUT_RATE_HZ)
     assert trimmed.size == pytest.approx(2400 + 2 * 720, abs=4)
 
@@ -245,7 +263,17 @@ def test_synthesizer_rejects_zero_threads() -> None:
 
 
 def test_voice_objects_from_outside_the_catalogue_still_work() -> None:
-    voice = Voice(950, "Custom Pico", "female", None, "en-gb", "pico", "Apache-2.0",
-                  "test voice", True, frozenset({"fast"}),
-                  (("voice", "en-GB"), ("pitch", 1.2), ("speed", 1.0)))
+    voice = Voice(
+        950,
+        "Custom Pico",
+        "female",
+        None,
+        "en-gb",
+        "pico",
+        "Apache-2.0",
+        "test voice",
+        True,
+        frozenset({"fast"}),
+        (("voice", "en-GB"), ("pitch", 1.2), ("speed", 1.0)),
+    )
     assert Synthesizer().synthesize("Fine weather.", voice).size > 0

@@ -35,8 +35,10 @@ def test_each_profile_has_three_voices_of_each_gender(profile: str) -> None:
 
 
 def test_profiles_use_the_engines_they_promise() -> None:
-    engines = {p: {v.engine for v in list_voices() if p in v.profiles}
-               for p in ("neural", "fast")}
+    engines = {
+        p: {v.engine for v in list_voices() if p in v.profiles}
+        for p in ("neural", "fast")
+    }
     assert engines["neural"] == {"hibari", "kokoro"}
     assert engines["fast"] == {"hibari", "pico", "flite"}
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by ``talecast.db.migrate``."""
+"""Alembic environment: runs on the connection ``talecast.db.migrate`` hands over."""
 
 from __future__ import annotations
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import replace
 
 from talecast.pipeline.attribution import conversation as conv
 from talecast.pipeline.attribution import tags as tg
 from talecast.pipeline.attribution.cast import Cast
-from talecast.pipeline.attribution.decode import decode
+from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS
+from talecast.pipeline.attribution.sequence import decode
 from talecast.pipeline.attribution.resolve import (
     Context,
     resolve_description,
@@ -32,8 +34,24 @@ __all__ = ["attribute", "lowest_confidence"]
 
 logger = logging.getLogger(__name__)
 
+_KIN_VOCATIVE_RE = re.compile(
+    r"(?:^|[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Dd]earest|[Mm]y)\s+)"
+    r"(?P<kin>[Pp]apa|[Mm]amma|[Mm]ama|[Ff]ather|[Mm]other|[Hh]usband|[Ww]ife)"
+    r"\s*(?=[,!?.;:\u2014\-]|$)"
+)
+_POLITE_VOCATIVE_RE = re.compile(
+    r"(?:^|[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Mm]y [Dd]ear|[Mm]y good)\s+)"
+    r"(?P<polite>[Ss]ir|[Mm]adam|[Mm]a'am|[Mm]y [Ll]ord|[Mm]y [Ll]ady)"
+    r"\s*(?=[,!?.;:\u2014\-]|$)"
+)
+# Clues and speakers are recomputed this many times.
+DECODE_ROUNDS = 2
+# How far before a conversation its candidates may have been named, in characters.
+RECENT_REACH_CHARS = 3000
+# A description becomes a known alias after this many lines by the same person.
+LEARN_MIN_USES = 2
 _VOCATIVE_RE = re.compile(
-    rf"(?:^|[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Dd]earest|[Mm]y|[Oo]h|[Oo]|[Aa]h)\s+)"
+    rf"(?:^|(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Dd]earest|[Mm]y|[Oo]h|[Oo]|[Aa]h)\s+)"
     rf"(?P<name>{tg._NAME})\s*(?=[,!?.;:\u2014\-]|$)"
 )
 
@@ -56,9 +74,18 @@ def attribute(
 
     turns = _turns(text, quotes)
     own: dict[int, tuple[int, float, str]] = {}
-    for conversation in conv.split_conversations(text, turns):
-        _read_tags(text, quotes, cast, conversation, own)
-        decode(conversation, cast, _recent(cast, conversation[0]))
+    conversations = conv.split_conversations(text, turns)
+    for conversation in conversations:
+        _anchor(text, quotes, cast, conversation, own)
+    for turn in turns:
+        if turn.method == "explicit" and turn.speaker is not None:
+            cast.people[turn.speaker].spoke += 1
+    learned: dict[str, int] = {}
+    for _ in range(DECODE_ROUNDS):
+        for conversation in conversations:
+            _clues(text, quotes, cast, conversation, learned)
+            decode(conversation, cast, _recent(cast, conversation))
+        learned = _learn_descriptions(conversations)
 
     utterances = _utterances(quotes, turns, own, cast)
     logger.info(
@@ -95,51 +122,84 @@ def _turns(text: str, quotes: list[Quote]) -> list[conv.Turn]:
     return turns
 
 
-def _read_tags(
+def _anchor(
     text: str,
     quotes: list[Quote],
     cast: Cast,
     conversation: list[conv.Turn],
     own: dict[int, tuple[int, float, str]],
 ) -> None:
-    """Resolve the speech tags of each turn; fill ``own`` per quote.
-
-    Names go first; pronouns, relations and descriptions second, in text order, so they
-    can lean on the speakers the names already fixed around them.
-    """
-    found_tags: list[list[tuple[int, tg.Tag]]] = []
+    """Find each turn's tags and vocatives; fix the turns a name tag settles."""
     for turn in conversation:
         turn.vocatives = _vocatives(quotes, turn, cast)
-        tags = _turn_tags(text, quotes, turn)
-        found_tags.append(tags)
-        for qi, tag in tags:
+        turn.tags = _turn_tags(text, quotes, turn)
+        for qi, tag in turn.tags:
             if tag.kind == "name" or tag.kind == "narrator":
                 _take(turn, qi, _resolve(cast, tag, None), own)
 
+
+def _clues(
+    text: str,
+    quotes: list[Quote],
+    cast: Cast,
+    conversation: list[conv.Turn],
+    learned: dict[str, int],
+) -> None:
+    """Resolve pronoun, relation and description tags and the narration's subject.
+
+    They lean on the speakers already chosen around each turn, so this runs again
+    once the conversation has been decoded.
+    """
+    for turn in conversation:
+        _kin_vocatives(cast, turn)
     for k, turn in enumerate(conversation):
+        if turn.method in ("explicit", "narrator"):
+            continue
         ctx = _context(conversation, k, turn.start)
-        for qi, tag in found_tags[k]:
-            if qi in own or tag.kind in ("name", "narrator"):
+        turn.pick, turn.pick_method = None, ""
+        for _, tag in turn.tags:
+            if tag.kind in ("name", "narrator"):
                 continue
-            found = _resolve(
-                cast, tag, replace(ctx, continues=tag.continues,
-                                   addressees=tuple(turn.vocatives))
-            )
-            if turn.speaker is None:
-                turn.gender_hint = tag.gender
-                turn.continues = tag.continues
-                if found is not None:
-                    turn.speaker, turn.confidence, turn.method = found
+            local = replace(ctx, continues=tag.continues,
+                            addressees=tuple(turn.vocatives))
+            found = _resolve(cast, tag, local)
+            if found is None and tag.words in learned:
+                found = (learned[tag.words], 0.6, tag.kind)
+            turn.gender_hint = tag.gender
+            turn.continues = tag.continues
+            if found is not None:
+                turn.pick, turn.pick_confidence, turn.pick_method = found
+            break
         first = quotes[turn.quotes[0]].start_char
         clue = tg.actor(text, turn.start, first)
-        if clue is not None:
-            found = _resolve(cast, clue, ctx)
-            if found is not None:
-                turn.actor = found[0]
-                if turn.speaker is None:
-                    turn.speaker = found[0]
-                    turn.confidence = conv.CONFIDENCE["narration"]
-                    turn.method = "narration"
+        found = _resolve(cast, clue, ctx) if clue is not None else None
+        turn.actor = found[0] if found is not None else None
+
+
+def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:
+    """Descriptions (``the painter``) and the person most often chosen for them.
+
+    A description counts once it was used at least ``LEARN_MIN_USES`` times and the
+    same person spoke at least half of those lines.
+    """
+    votes: dict[str, Counter[int]] = {}
+    for conversation in conversations:
+        for turn in conversation:
+            tag = _first_clue_tag(turn)
+            learnable = tag is not None and tag.kind == "description"
+            if learnable and turn.speaker is not None:
+                assert tag is not None
+                votes.setdefault(tag.words, Counter())[turn.speaker] += 1
+    learned: dict[str, int] = {}
+    for words, counter in votes.items():
+        pid, n = counter.most_common(1)[0]
+        if n >= LEARN_MIN_USES and 2 * n >= sum(counter.values()):
+            learned[words] = pid
+    return learned
+
+
+def _first_clue_tag(turn: conv.Turn) -> tg.Tag | None:
+    return next((t for _, t in turn.tags if t.kind not in ("name", "narrator")), None)
 
 
 def _turn_tags(
@@ -185,7 +245,9 @@ def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
         pid = speaker(i)
         if pid is not None and pid not in participants:
             participants.append(pid)
-    return Context(start, speaker(k - 1), speaker(k - 2), participants)
+    addressed = tuple(conversation[k - 1].vocatives) if k else ()
+    return Context(start, speaker(k - 1), speaker(k - 2), participants,
+                   addressed=addressed)
 
 
 def _resolve(
@@ -207,29 +269,55 @@ def _resolve(
         pid = resolve_relation(cast, tag.words, tag.position, ctx)
         return None if pid is None else (pid, 0.75, "relation")
     if tag.kind == "description":
-        pid = resolve_description(cast, tag.gender, tag.position, ctx)
+        pid = resolve_description(cast, tag.words, tag.gender, tag.position, ctx)
         return None if pid is None else (pid, 0.5, "description")
     return None
 
 
 def _vocatives(quotes: list[Quote], turn: conv.Turn, cast: Cast) -> list[int]:
-    """People a turn's quotes address by name (``"My dear Mr. Bennet," …``)."""
+    """People a turn's quotes address by name (``"My dear Mr. Bennet," …``).
+
+    Kinship words used as names (``papa``, ``mamma``) are kept on the turn and
+    resolved once its speaker is known (:func:`_kin_vocatives`).
+    """
     found: list[int] = []
     for qi in turn.quotes:
-        for m in _VOCATIVE_RE.finditer(quotes[qi].text):
+        text = quotes[qi].text
+        for m in _VOCATIVE_RE.finditer(text):
             pid = cast.lookup(m.group("name"))
             if pid is not None and pid not in found:
                 found.append(pid)
+        for m in _KIN_VOCATIVE_RE.finditer(text):
+            if m.group("kin").lower() not in turn.kin:
+                turn.kin.append(m.group("kin").lower())
+        m = _POLITE_VOCATIVE_RE.search(text)
+        if m is not None:
+            polite = m.group("polite").lower()
+            turn.addressee_gender = "male" if polite in ("sir", "my lord") else "female"
     return found
 
 
-def _recent(cast: Cast, turn: conv.Turn) -> list[int]:
-    """People named in the narration before a turn, latest first."""
-    seen: list[int] = []
-    for _, pid in cast.mentions_before(turn.start, 3000):
-        if pid not in seen:
-            seen.append(pid)
-    return seen
+def _kin_vocatives(cast: Cast, turn: conv.Turn) -> None:
+    """Add the parent or spouse a turn's speaker calls ``papa`` or ``my dear wife``."""
+    if turn.speaker is None or not turn.kin:
+        return
+    family = cast.people[turn.speaker].last
+    if family is None:
+        return
+    for kin in turn.kin:
+        title, _ = FAMILY_RELATIONS.get(kin, ("", ""))
+        pid = cast.lookup(f"{title} {family}") if title else None
+        if pid is not None and pid != turn.speaker and pid not in turn.vocatives:
+            turn.vocatives.append(pid)
+
+
+def _recent(cast: Cast, conversation: list[conv.Turn]) -> list[int]:
+    """People named in a conversation's narration or just before it, most named
+    first."""
+    end = conversation[-1].end
+    reach = end - conversation[0].start + RECENT_REACH_CHARS
+    counts: Counter[int] = Counter(pid for _, pid in cast.mentions_before(end, reach))
+    return [pid for pid, _ in counts.most_common()]
 
 
 def _utterances(

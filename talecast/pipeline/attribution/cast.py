@@ -54,6 +54,7 @@ class Person:
     place: bool = False  # a name used like a place ("at Hartfield")
     forms: Counter[str] = field(default_factory=Counter)
     mentions: int = 0
+    spoke: int = 0  # lines an explicit tag gives this person
     full_count: int = 0  # uses of a full name (first and last)
     name_gender: str = "unknown"
     pronoun_votes: Counter[str] = field(default_factory=Counter)

@@ -14,6 +14,10 @@ logger = logging.getLogger(__name__)
 PRONOUN_REACH_CHARS = 2500
 # A mention this close before a tag counts as near, in characters.
 NEAR_CHARS = 600
+# Weight of having been called by name in the line before.
+ADDRESSED = 2.5
+# Weight of being a main character (share of all mentions) when resolving.
+PROMINENCE = 1.5
 
 
 def resolve_name(cast: Cast, words: str) -> int | None:
@@ -40,6 +44,7 @@ class Context:
     participants: list[int] = field(default_factory=list)  # nearest speakers first
     continues: bool = False  # the verb says the last speaker goes on ("he added")
     addressees: tuple[int, ...] = ()  # people the line itself calls by name
+    addressed: tuple[int, ...] = ()  # people the line before called by name
 
 
 def resolve_pronoun(
@@ -75,13 +80,16 @@ def resolve_pronoun(
         add(ctx.before_previous, 2.0)
     for pid in ctx.participants:
         add(pid, 1.0)
+    for pid in ctx.addressed:
+        if pid != ctx.previous:
+            add(pid, ADDRESSED)
     if ctx.continues:
         add(ctx.previous, 3.0)
     elif ctx.previous in scores:
         scores[ctx.previous] -= 1.5
     top = max((p.mentions for p in cast.people), default=1) or 1
     for pid in scores:
-        scores[pid] += 0.5 * cast.people[pid].mentions / top
+        scores[pid] += PROMINENCE * cast.people[pid].mentions / top
     for pid in ctx.addressees:
         scores.pop(pid, None)
     if not scores:
@@ -122,12 +130,20 @@ def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | No
     return None
 
 
-# TODO(#5): descriptions ("the painter", "the lad") are not learned as aliases of the
-# person they keep describing; only their gender is used.
+# TODO(#5): a description ("the painter") is tied to a person only by a majority of
+# decoded lines (see _learn_descriptions); appositions ("Basil, the painter") are unused.
 def resolve_description(
-    cast: Cast, gender: str, pos: int, ctx: Context
+    cast: Cast, words: str, gender: str, pos: int, ctx: Context
 ) -> int | None:
-    """``the old man``: a participant of that gender who did not just speak."""
+    """``the duchess``: the person with that title named last; ``the old man``: a
+    participant of that gender who did not just speak."""
+    head = words.split()[-1]
+    titled = [p.pid for p in cast.people if p.title == head]
+    if titled:
+        for _, pid in cast.mentions_before(pos, 50 * PRONOUN_REACH_CHARS):
+            if pid in titled:
+                return pid
+        return max(titled, key=lambda p: cast.people[p].mentions)
     if gender not in ("male", "female"):
         return None
     pid, _ = resolve_pronoun(cast, gender, pos, replace(ctx, continues=False))

@@ -45,6 +45,12 @@ _PARTICLE = r"(?:\s+(?:in|out|on|up|forth|back|again|at\s+last|at\s+length|warml
 
 _AFTER_VERB_FIRST = re.compile(rf"{_LEAD}{_VERB}{_PARTICLE}{_ADVERB}?\s+{_SUBJ}\b")
 _AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_VERB}\b")
+# "…," was Mr. Woodhouse's observation / was his only answer.
+_AFTER_NOUN_TAG = re.compile(
+    rf"{_LEAD}(?:was|were)\s+(?P<subj>{_NAME}(?=['\u2019]s)|his|her)(?:['\u2019]s)?"
+    r"(?:\s+[a-z]+){0,2}?\s+(?P<noun>answer|reply|observation|remark|rejoinder|"
+    r"response|exclamation|question|cry|comment|retort|words|greeting|conclusion)\b"
+)
 _VERB_WORD = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b")
 _SUBJ_ANY = re.compile(rf"(?P<subj>{_NAME}|\b[Hh]e\b|\b[Ss]he\b|\bI\b)")
 _SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{_NAME}|he|she|I)\b")
@@ -81,6 +87,13 @@ class Tag:
 def tag_after(text: str, start: int, stop: int) -> Tag | None:
     """A speech tag in the narration ``text[start:stop]`` that follows a quote."""
     window = text[start : min(stop, start + TAG_WINDOW_CHARS)]
+    m = _AFTER_NOUN_TAG.match(window)
+    if m:
+        subj = m.group("subj")
+        subj = {"his": "he", "her": "she"}.get(subj, subj)
+        tag = _classify(subj, start + m.start("subj"))
+        if tag is not None:
+            return replace(tag, verb="said")
     for pattern in (_AFTER_VERB_FIRST, _AFTER_SUBJ_FIRST):
         m = pattern.match(window)
         if m and m.group("verb") in SPEECH_VERBS:

@@ -1,9 +1,9 @@
 """Pico worker process: reads requests on stdin, writes 16 kHz PCM on stdout.
 
-Run as a script (not imported). SVOX Pico reads part of its work buffer before writing
-it, so its output depends on whatever that memory held. Here the malloc mmap threshold is
-fixed before anything else runs, so the buffer is always a fresh zeroed mapping and the
-audio depends on the request alone, whatever else the main process has loaded.
+Run as a script (not imported). SVOX Pico reads part of its work buffer before
+writing it, so its output depends on whatever that memory held. Here the malloc mmap
+threshold is fixed before anything else runs, so the buffer is always a fresh zeroed
+mapping and the audio depends on the request alone, whatever the main process loaded.
 
 Request: one JSON line {"text", "voice", "pitch", "speed"}. Reply: one status byte
 (0 ok, 1 error), a 4-byte little-endian length, then PCM bytes or a UTF-8 message.

@@ -18,10 +18,14 @@ from talecast.pipeline.voices import Voice, installed_flite_voices
 logger = logging.getLogger(__name__)
 
 TIMEOUT_S = 120
+_FEATURES = {  # voice parameter -> flite feature
+    "f0_mean_hz": "int_f0_target_mean",
+    "duration_stretch": "duration_stretch",
+}
 
 
 class FliteEngine:
-    """flite voices kal16, awb, rms and slt (16 kHz)."""
+    """flite voices kal16, awb, rms and slt (16 kHz), with optional pitch and pace."""
 
     name = "flite"
 
@@ -42,11 +46,12 @@ class FliteEngine:
         with tempfile.TemporaryDirectory(prefix="talecast-flite-") as tmp:
             text_path, wav_path = Path(tmp) / "in.txt", Path(tmp) / "out.wav"
             text_path.write_text(text + "\n", encoding="utf-8")
-            command = [binary, "-voice", name, "-f",
-                       str(text_path), "-o", str(wav_path)]
+            command = [binary, "-voice", name, *_features(voice)]
+            command += ["-f", str(text_path), "-o", str(wav_path)]
             try:
-                subprocess.run(command, capture_output=True, timeout=TIMEOUT_S,
-                               check=True)
+                subprocess.run(
+                    command, capture_output=True, timeout=TIMEOUT_S, check=True
+                )
                 audio, rate = sf.read(wav_path, dtype="float32", always_2d=False)
             except subprocess.CalledProcessError as exc:
                 detail = exc.stderr.decode(errors="replace").strip()[:200]
@@ -64,14 +69,25 @@ class FliteEngine:
         return f"flite-{_flite_version()}:{voice.params}"
 
 
+def _features(voice: Voice) -> list[str]:
+    """flite ``--setf`` options for the voice's pitch and pace parameters."""
+    options: list[str] = []
+    for param, feature in _FEATURES.items():
+        value = voice.param(param)
+        if value is not None:
+            options += ["--setf", f"{feature}={float(str(value))}"]
+    return options
+
+
 @functools.cache
 def _flite_version() -> str:
     binary = shutil.which("flite")
     if binary is None:
         return "missing"
     try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True,
-                             timeout=10).stdout
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     for line in out.splitlines():

@@ -33,7 +33,8 @@ def phonemize(text: str) -> str:
                 from hibari.g2p import G2P
             except ImportError as exc:
                 raise EngineError(
-                    "the hibari G2P is not installed; run: pip install hibari-tts==0.2.1"
+                    "the hibari G2P is not installed; run: "
+                    "pip install hibari-tts==0.2.1"
                 ) from exc
             started = time.perf_counter()
             _g2p = G2P()
@@ -42,7 +43,7 @@ def phonemize(text: str) -> str:
 
 
 def onnx_options(threads: int) -> Any:
-    """onnxruntime session options with explicit thread counts (intra=threads, inter=1)."""
+    """onnxruntime session options: intra-op threads as given, inter-op 1."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -76,11 +77,13 @@ class HibariEngine:
         tts = Hibari(threads=1)
         if self.threads != 1:
             tts.sess = ort.InferenceSession(
-                tts.model_path, onnx_options(self.threads),
+                tts.model_path,
+                onnx_options(self.threads),
                 providers=["CPUExecutionProvider"],
             )
         logger.info(
-            "hibari loaded in %.2f s (%d threads)", time.perf_counter() - started,
+            "hibari loaded in %.2f s (%d threads)",
+            time.perf_counter() - started,
             self.threads,
         )
         return tts

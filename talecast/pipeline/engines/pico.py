@@ -40,7 +40,7 @@ class PicoEngine:
     def synthesize(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
         """Audio at 16 kHz for one piece of text."""
         request = {
-            "text": text,
+            "text": text.replace("<", " ").replace(">", " "),  # Pico reads <tags>
             "voice": str(voice.param("voice", "en-US")),
             "pitch": float(str(voice.param("pitch", 1.0))),
             "speed": float(str(voice.param("speed", 1.0))),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote
@@ -32,6 +33,9 @@ _OPF = "{http://www.idpf.org/2007/opf}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 _CONTAINER_NS = "{urn:oasis:names:tc:opendocument:xmlns:container}"
+_XML_ENCODING_RE = re.compile(
+    rb"<\?xml[^>]{0,200}?encoding=[\"']([A-Za-z0-9_.:-]{1,40})"
+)
 
 
 @dataclass(frozen=True)
@@ -129,11 +133,15 @@ def _spine_paths(opf: ElementTree.Element, manifest: dict[str, _Item]) -> list[s
 
 def _read_page(archive: SafeZip, path: str) -> HtmlPage:
     raw = archive.read(path)
+    declared = _XML_ENCODING_RE.match(raw)
+    encoding = declared[1].decode("ascii") if declared else "utf-8-sig"
     try:
-        markup = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # TODO(#2): honour a non-UTF-8 encoding declared in the XML prolog.
-        markup = raw.decode("cp1252", errors="replace")
+        markup = raw.decode(encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise CorruptArchiveError(
+            f"the EPUB page {path!r} is not valid {encoding} text ({exc}); the EPUB "
+            "is damaged: export it again from the program that made it"
+        ) from exc
     return parse_html(markup)
 
 

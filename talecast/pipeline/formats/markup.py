@@ -25,20 +25,25 @@ _QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?")
 _REF_DEF_RE = re.compile(r"^ {0,3}\[[^\]\n]{1,200}\]:[ \t]*\S")
 _FRONT_KEY_RE = re.compile(r"^(title|author)[ \t]*:[ \t]*(.+?)[ \t]*$", re.IGNORECASE)
 
-# Inline markup; every span is bounded so a long line stays linear.
+# Inline markup. Each span stops at the next marker of its kind, so a long line of
+# unmatched markers stays linear.
 _INLINE_RULES = (
-    (re.compile(r"!\[([^\]\n]{0,300})\]\([^)\n]{0,500}\)"), ""),
-    (re.compile(r"\[([^\]\n]{1,300})\]\([^)\n]{0,500}\)"), r"\1"),
-    (re.compile(r"\[([^\]\n]{1,300})\]\[[^\]\n]{0,300}\]"), r"\1"),
-    (re.compile(r"<(https?://[^>\s]{1,500})>"), r"\1"),
-    (re.compile(r"</?[A-Za-z][^>\n]{0,300}>"), ""),
+    (re.compile(r"!\[([^\[\]\n]{0,300})\]\([^()\s]{0,500}\)"), ""),
+    (re.compile(r"\[([^\[\]\n]{1,300})\]\([^()\s]{0,500}\)"), r"\1"),
+    (re.compile(r"\[([^\[\]\n]{1,300})\]\[[^\[\]\n]{0,300}\]"), r"\1"),
+    (re.compile(r"<(https?://[^<>\s]{1,500})>"), r"\1"),
+    (re.compile(r"</?[A-Za-z][^<>\n]{0,300}>"), ""),
     (re.compile(r"`([^`\n]{1,500})`"), r"\1"),
-    (re.compile(r"(\*\*|__)(?=\S)([^\n]{1,500}?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"\*\*(?=[^\s*])([^*\n]{1,500}?)(?<=\S)\*\*"), r"\1"),
+    (re.compile(r"__(?=[^\s_])([^_\n]{1,500}?)(?<=\S)__"), r"\1"),
     (re.compile(r"(?<![\w*])\*(?=[^\s*])([^\n*]{1,500}?)(?<=\S)\*(?!\*)"), r"\1"),
     (re.compile(r"(?<![\w_])_(?=[^\s_])([^\n_]{1,500}?)(?<=\S)_(?![\w_])"), r"\1"),
-    (re.compile(r"~~(?=\S)([^\n~]{1,500}?)(?<=\S)~~"), r"\1"),
-    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])"), r"\1"),
+    (re.compile(r"~~(?=[^\s~])([^\n~]{1,500}?)(?<=\S)~~"), r"\1"),
 )
+# Backslash escapes are hidden in the Private Use Area while the rules run.
+_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>~|])")
+_ESCAPED_RE = re.compile("[\ue000-\ue07f]")
+_ESCAPE_BASE = 0xE000
 
 
 def read_markdown(text: str) -> Document:
@@ -148,6 +153,8 @@ def _join_lines(lines: list[str]) -> str:
 
 
 def _inline(text: str) -> str:
+    text = _ESCAPE_RE.sub(lambda m: chr(_ESCAPE_BASE + ord(m[1])), text)
     for pattern, replacement in _INLINE_RULES:
         text = pattern.sub(replacement, text)
+    text = _ESCAPED_RE.sub(lambda m: chr(ord(m[0]) - _ESCAPE_BASE), text)
     return html.unescape(text)

@@ -78,6 +78,13 @@ _NAMED_KEYWORDS = "|".join(
 _KEYWORD_RE = re.compile(rf"(?:{_NUMBERED_KEYWORDS}|{_NAMED_KEYWORDS})")
 _MAX_INDENT = 16
 _MAX_CANDIDATES = 50_000
+GUTENBERG_LICENCE_TITLE = "Project Gutenberg licence"
+_GUTENBERG_END_MARKERS = (
+    "END OF THE PROJECT GUTENBERG EBOOK",
+    "END OF THIS PROJECT GUTENBERG EBOOK",
+    "End of the Project Gutenberg EBook",
+    "End of Project Gutenberg's",
+)
 _MAX_HEADINGS = 10_000
 _SEPARATOR_RE = re.compile(r"^[ \t]*[.:\-–—][ \t]*")
 
@@ -175,7 +182,21 @@ def find_text_chapters(text: str) -> list[Mark]:
         if mark is not None:
             marks.append(mark)
             last_start = start
+    licence = _gutenberg_licence_mark(text)
+    if licence is not None:
+        marks = [mark for mark in marks if mark.start < licence.start] + [licence]
     return marks
+
+
+def _gutenberg_licence_mark(text: str) -> Mark | None:
+    """The Project Gutenberg licence after a story's end, as a chapter of its own."""
+    found = max(text.rfind(marker) for marker in _GUTENBERG_END_MARKERS)
+    if found < 0:
+        return None
+    line_start = text.rfind("\n", 0, found) + 1
+    if text[line_start:found].strip(" \t*"):
+        return None
+    return Mark(line_start, GUTENBERG_LICENCE_TITLE, line_start)
 
 
 def _heading_line_start(text: str, keyword_start: int) -> int | None:

@@ -27,7 +27,9 @@ def upgrade() -> None:
     op.create_table(
         "api_keys",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+        sa.Column(
+            "account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False
+        ),
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("prefix", sa.String(16), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
@@ -40,7 +42,9 @@ def upgrade() -> None:
         "stories",
         sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("task_id", sa.String(64), nullable=False, unique=True),
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False),
+        sa.Column(
+            "account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False
+        ),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("progress", sa.Float, nullable=False),
         sa.Column("stage", sa.String(64), nullable=False),

@@ -27,8 +27,10 @@ from talecast.pipeline.attribution import attribute  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return the process exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--eval-dir", type=Path, default=REPO.parent / "shared" / "eval")
-    parser.add_argument("--keep", type=Path, help="write predictions here and keep them")
+    parser.add_argument(
+        "--eval-dir", type=Path, default=REPO.parent / "shared" / "eval"
+    )
+    parser.add_argument("--keep", type=Path, help="write predictions here, keep them")
     parser.add_argument("--novel", action="append", help="only this novel (repeatable)")
     args = parser.parse_args(argv)
 

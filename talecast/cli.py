@@ -33,6 +33,11 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from talecast.pipeline.reading import read_story_file
     from talecast.pipeline.render import RenderOptions, render_story
 
+    if args.export or args.master:  # refuse a bad request before the long render
+        from talecast.pipeline.export import check_formats, check_master
+
+        check_formats(_split_list(args.export))
+        check_master(args.master)
     document = read_story_file(args.story)
     replacements = _load_dictionaries(args.dictionary)
     options = RenderOptions(narrator_voice_id=args.narrator, profile=args.profile,
@@ -53,11 +58,15 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _export(out_dir: Path, formats: str | None, master: str | None, quiet: bool) -> None:
     from talecast.pipeline.export import export_run
 
-    wanted = [f.strip() for f in (formats or "").split(",") if f.strip()]
     with ProgressBar("exporting", enabled=not quiet) as bar:
-        written = export_run(out_dir, wanted, master=master, progress=bar.update)
+        written = export_run(out_dir, _split_list(formats), master=master,
+                             progress=bar.update)
     for name, path in written.items():
         logger.info("export: %s written to %s", name, path)
+
+
+def _split_list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
 def _load_dictionaries(paths: Sequence[str] | None) -> dict[str, str] | None:

@@ -1,8 +1,8 @@
 """Find a story's cast: the people the narration names, aliases merged, gender inferred.
 
 Names are capitalised words that the story does not also use as ordinary lower-case
-words, with or without an honorific (``Mr. Knightley``, ``Lady Catherine``).
-Mentions are merged into characters: a full name (``Harriet Smith``) absorbs its first name
+words, with or without an honorific (``Mr. Knightley``, ``Lady Catherine``). Mentions
+are merged into characters: a full name (``Harriet Smith``) absorbs its first name
 (``Harriet``), common nicknames (``Lizzy``) and an honorific with its surname when that
 surname belongs to one person only (``Miss Smith``); ``Mr.``, ``Mrs.`` and ``Miss`` with
 the same surname stay different people unless one full name ties them. Capitalised
@@ -106,7 +106,8 @@ def build_cast(
 
     for m in _TITLE_OF_RE.finditer(text):
         if not in_quote(m.start()):
-            raw.append((m.start(), m.end(), m.group("hon"), ("of " + m.group("place"),)))
+            name = ("of " + m.group("place"),)
+            raw.append((m.start(), m.end(), m.group("hon"), name))
     raw.sort()
     descriptions = _speaking_descriptions(text, quotes)
     cast = Cast()

@@ -35,7 +35,8 @@ _ELISIONS = frozenset(
 )
 # A bracketed aside inside a quote that narrates: "(smiling,)", "(turning to her)".
 _ASIDE_RE = re.compile(
-    r"\((?=(?:[a-z]+ing|[a-z]+ed|to|with|in|aside|after|looking|then)\b)[^()\"]{2,120}\)"
+    r"\((?=(?:[a-z]+ing|[a-z]+ed|to|with|in|aside|after|then)\b)"
+    r"[^()\"]{2,120}\)"
     r"[,.;:]?"
 )
 _MARKS = "\"'\u201c\u201d\u2018\u2019"
@@ -220,8 +221,8 @@ def _continuation(st: _Scan, i: int, spans: list[tuple[int, int]]) -> None:
 def _is_scare_quote(text: str, a: int, b: int) -> bool:
     """A quoted word, title or inscription rather than speech.
 
-    A few words in capitals, not shouted (``"DRINK ME"``), are a label; a short quote in a
-    sentence, after a word that is no speech verb, is a word being mentioned.
+    A few words in capitals, not shouted (``"DRINK ME"``), are a label; a short
+    quote in a sentence, after a word that is no speech verb, is a word mentioned.
     """
     inner = text[a + 1 : b - 1].strip()
     words = inner.split()

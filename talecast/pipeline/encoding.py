@@ -127,6 +127,10 @@ class AudioEncoders:
         self._close_logs()
 
     def _failure(self, fmt: str) -> str:
+        try:  # let ffmpeg finish writing its message
+            self._procs[fmt].wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
         log = self._logs[fmt]
         log.seek(0)
         tail = log.read().decode("utf-8", "replace").strip().splitlines()[-3:]

@@ -440,10 +440,8 @@ def _report(
 def _length_failures(chapter_s: float, profile: Profile) -> list[str]:
     if profile.max_chapter_s is None or chapter_s <= profile.max_chapter_s:
         return []
-    return [
-        f"chapter is {chapter_s / 60:.0f} min long, over {profile.max_chapter_s / 60:.0f}"
-        " min per file; split it"
-    ]
+    minutes, limit = chapter_s / 60, profile.max_chapter_s / 60
+    return [f"chapter is {minutes:.1f} min long, over {limit:.0f} min per file"]
 
 
 def _write_atomic(path: Path, text: str) -> None:

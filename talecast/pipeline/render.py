@@ -143,7 +143,7 @@ def synthesize_lines(
         key = _key(plan, line, synth)
         if not cache.has(key):
             voice = get_voice(line.voice_id)
-            cache.put(key, synth.synthesize(line.text, voice))
+            cache.put(key, synth.synthesize(line.text, voice, plan.options.replacements))
             fresh += 1
         done_chars += len(line.text)
         if progress:
@@ -165,8 +165,9 @@ def assemble_story(
         line = plan.lines[index]
         samples = cache.get(_key(plan, line, synth))
         if samples is None:  # evicted or never made: make it now rather than fail
-            samples = cache.put(_key(plan, line, synth),
-                                synth.synthesize(line.text, get_voice(line.voice_id)))
+            voice = get_voice(line.voice_id)
+            samples = cache.put(_key(plan, line, synth), synth.synthesize(
+                line.text, voice, plan.options.replacements))
         return samples
 
     asm = assemble(plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ,

@@ -47,6 +47,7 @@ class Run:
 
     @property
     def narration_path(self) -> Path:
+        """The full mix: every line at its sample offset."""
         return self.run_dir / NARRATION_NAME
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from fractions import Fraction
 
 import numpy as np
@@ -49,14 +50,20 @@ class Synthesizer:
             raise ValueError(f"threads must be at least 1, got {threads!r}")
         self.threads = threads
 
-    def synthesize(self, text: str, voice: Voice) -> np.ndarray:
+    def synthesize(
+        self,
+        text: str,
+        voice: Voice,
+        replacements: Mapping[str, str] | None = None,
+    ) -> np.ndarray:
         """Speech for ``text``: 24 kHz float32 mono, loudness-matched, |x| <= 0.99.
 
+        ``replacements`` (word -> what to say) come from pronunciation dictionaries.
         Text that normalises to nothing gives an empty array.
         """
         engine = get_engine(voice.engine, self.threads)
         parts: list[np.ndarray] = []
-        for piece in self._pieces(text):
+        for piece in self._pieces(text, replacements):
             audio, rate_hz = engine.synthesize(piece, voice)
             audio = trim_silence(resample_to_output(audio, rate_hz), OUTPUT_RATE_HZ)
             parts.append(audio)
@@ -73,12 +80,17 @@ class Synthesizer:
         )
         return match_loudness(audio, OUTPUT_RATE_HZ)
 
-    def raw_synthesize(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
+    def raw_synthesize(
+        self,
+        text: str,
+        voice: Voice,
+        replacements: Mapping[str, str] | None = None,
+    ) -> tuple[np.ndarray, int]:
         """The engine's own output for the same pieces, no resampling, no gain."""
         engine = get_engine(voice.engine, self.threads)
         parts: list[np.ndarray] = []
         rate_hz = OUTPUT_RATE_HZ
-        for piece in self._pieces(text):
+        for piece in self._pieces(text, replacements):
             audio, rate_hz = engine.synthesize(piece, voice)
             parts.append(audio)
         if not parts:
@@ -91,8 +103,9 @@ class Synthesizer:
         return f"{engine.version(voice)}|{SYNTH_VERSION}"
 
     @staticmethod
-    def _pieces(text: str) -> list[str]:
-        return split_for_synthesis(normalize_for_speech(text), MAX_PIECE_CHARS)
+    def _pieces(text: str, replacements: Mapping[str, str] | None = None) -> list[str]:
+        spoken = normalize_for_speech(text, replacements)
+        return split_for_synthesis(spoken, MAX_PIECE_CHARS)
 
 
 _synthesizers: dict[int, Synthesizer] = {}

@@ -183,6 +183,8 @@ CATALOGUE: tuple[Voice, ...] = (
         blend=(("jf_gongitsune", 0.3), ("jm_kumo", 0.7)),
         speed=1.05,
     ),
+    # TODO(#2): Tetsu extrapolates past Kumo (median pitch 75 Hz against 93 Hz); it
+    # measures as distinct but nobody has listened to it for artefacts yet.
     _kokoro(
         8,
         "Tetsu",
@@ -241,6 +243,9 @@ CATALOGUE: tuple[Voice, ...] = (
         "Plain American man (CMU flite kal16).",
         voice="kal16",
     ),
+    # TODO(#2): flite's clustergen voices (awb, rms, slt) cost ~0.028 s of CPU per
+    # second of speech (~36x real time), short of the fast profile's 50x target; the
+    # kal16-based voices cost ~0.004 (~250x).
     _flite(
         31, "Awb", "male", 45, "en-gb", "Scottish man (CMU flite awb).", voice="awb"
     ),

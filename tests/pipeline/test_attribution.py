@@ -165,3 +165,40 @@ def test_attribute_scores_on_a_dev_novel(tmp_path: Path) -> None:
     score = json.loads(out.read_text())
     assert score["detection_f1"] >= 0.95
     assert score["attribution_accuracy"] >= 0.65
+
+
+def test_attribute_reads_was_his_answer_tags() -> None:
+    text = INTRO + '"It is late," was Mr. Woodhouse\'s observation.'
+    assert _speakers(text) == ["Mr. Woodhouse"]
+
+
+def test_attribute_gives_the_reply_to_the_parent_called_papa() -> None:
+    text = (
+        "Emma Woodhouse sat with Mr. Woodhouse and Mr. Knightley by the fire.\n\n"
+        '"The weather is fine," said Mr. Knightley.\n\n'
+        '"Do you think so, papa?" said Emma.\n\n'
+        '"My dear, I am never sure of the weather."'
+    )
+    assert _speakers(text)[-1] == "Mr. Woodhouse"
+
+
+def test_attribute_resolves_a_title_used_as_a_description() -> None:
+    text = (
+        "Dorian Gray met the Duchess of Monmouth in the conservatory. Dorian Gray "
+        "bowed.\n\n"
+        '"You are late," said the duchess.\n\n'
+        '"I was detained," he answered.'
+    )
+    assert _speakers(text) == ["Duchess of Monmouth", "Dorian Gray"]
+
+
+def test_attribute_does_not_let_turn_taking_cross_a_narration_paragraph() -> None:
+    text = (
+        "Tom Brown and Mary Jones walked home. Ann Green joined them.\n\n"
+        '"It is cold," said Tom.\n\n'
+        '"Very," said Mary.\n\n'
+        "They walked on. Ann Green looked at the sky for a while.\n\n"
+        '"Snow is coming."'
+    )
+    last = attribute(text).utterances[-1]
+    assert last.speaker == "Ann Green"

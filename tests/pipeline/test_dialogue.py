@@ -107,3 +107,17 @@ def test_find_quotes_handles_an_unclosed_quote_in_a_huge_line() -> None:
     quotes = find_quotes(text)
     assert time.perf_counter() - started < 10
     assert len(quotes) == 1
+
+
+def test_find_quotes_skips_labels_but_keeps_shouting() -> None:
+    text = 'The bottle said "DRINK ME" on it.\n\n"STOP THAT!" cried Bill.'
+    assert _texts(text) == ["STOP THAT!"]
+
+
+def test_find_quotes_cuts_a_quote_around_a_narrated_aside() -> None:
+    text = '"Well, (smiling,) I hope it may be so."'
+    quotes = find_quotes(text)
+    assert [q.text for q in quotes] == ["Well,", "I hope it may be so."]
+    assert quotes[0].group == quotes[1].group
+    assert "smiling" not in text[quotes[0].start_char : quotes[0].end_char]
+    assert "smiling" not in text[quotes[1].start_char : quotes[1].end_char]

@@ -268,3 +268,18 @@ def test_format_and_profile_names_are_checked_before_any_work():
     assert check_master("") is None
     with pytest.raises(ExportError, match="'wav'"):
         check_formats(["wav"])
+
+
+def test_acx_verdict_fails_a_chapter_longer_than_two_hours(monkeypatch, tmp_path):
+    from talecast.pipeline import mastering
+
+    acx = mastering.PROFILES["acx"]
+    short_limit = mastering.Profile(**{**acx.__dict__, "max_chapter_s": 8.0})
+    monkeypatch.setitem(mastering.PROFILES, "acx", short_limit)
+    run = make_run(tmp_path / "run")  # chapter 1 lasts about 10 s, chapter 2 about 6 s
+    report = json.loads(export_run(run, [])["report.json"].read_text())
+    verdicts = [c["profiles"]["acx"]["failures"] for c in report["chapters"]]
+
+    assert any("min per file" in f for f in verdicts[0])
+    assert not any("min per file" in f for f in verdicts[1])
+    assert acx.max_chapter_s == 120 * 60

@@ -137,11 +137,6 @@ def test_identical_duplicate_terms_are_accepted():
     assert load_dictionary(data).replacements() == {"Ann": "an"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TODO(#6): rendering does not pass the replacements on to synthesis yet "
-    "(render.synthesize_lines calls synthesize(line.text, voice) without them)",
-)
 def test_dictionary_entry_changes_the_speech_and_keeps_the_word_in_the_transcript(
     tmp_path,
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import pyloudnorm
 import pytest
 
 from talecast.errors import EngineError
+from talecast.pipeline.engines import get_engine
 from talecast.pipeline.engines.kokoro import MAX_TOKENS, _token_chunks
 from talecast.pipeline.synthesis import (
     OUTPUT_RATE_HZ,
@@ -230,7 +232,8 @@ def test_engine_version_tracks_voice_parameters_and_threads() -> None:
     kumo, haru = get_voice(2), get_voice(7)
     assert one.engine_version(kumo) == one.engine_version(get_voice(2))
     assert one.engine_version(kumo) != one.engine_version(haru)
-    assert one.engine_version(get_voice(1)) != two.engine_version(get_voice(1))
+    assert one.engine_version(kumo) != two.engine_version(kumo)
+    assert one.engine_version(get_voice(1)) == two.engine_version(get_voice(1))
     assert get_synthesizer(1) is one
 
 
@@ -277,3 +280,25 @@ def test_voice_objects_from_outside_the_catalogue_still_work() -> None:
         (("voice", "en-GB"), ("pitch", 1.2), ("speed", 1.0)),
     )
     assert Synthesizer().synthesize("Fine weather.", voice).size > 0
+
+
+def test_pico_in_a_forked_child_gets_its_own_worker() -> None:
+    synth = get_synthesizer(1)
+    before = synth.synthesize("Fine weather.", get_voice(21))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: speak through a fresh worker, report the digest
+        os.close(read_end)
+        try:
+            audio = synth.synthesize("Fine weather.", get_voice(21))
+            worker = get_engine("pico")._process  # type: ignore[attr-defined]
+            os.write(write_end, f"{_digest(audio)} {worker.pid}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        child_digest, child_worker = pipe.read().split()
+    os.waitpid(pid, 0)
+    assert child_digest == _digest(before)
+    assert int(child_worker) != get_engine("pico")._process.pid  # type: ignore[attr-defined]
+    assert np.array_equal(synth.synthesize("Fine weather.", get_voice(21)), before)

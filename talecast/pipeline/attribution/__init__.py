@@ -5,22 +5,20 @@ Steps: find the quotes (:mod:`talecast.pipeline.dialogue`) and the cast
 (:mod:`.tags`) and resolve them to people (:mod:`.resolve`): names directly,
 ``he``/``she`` by gender and recency, ``her mother``/``his wife`` through family
 names; then give the untagged paragraphs of each conversation a speaker by
-turn-taking and addressees (:mod:`.conversation`). Every quote gets one
+turn-taking and addressees (:mod:`.vocatives`, :mod:`.conversation`,
+:mod:`.sequence`). Every quote gets one
 :class:`Utterance` with a confidence in 0..1 and the method that decided it.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from dataclasses import replace
 
 from talecast.pipeline.attribution import conversation as conv
 from talecast.pipeline.attribution import tags as tg
 from talecast.pipeline.attribution.cast import Cast
-from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS
-from talecast.pipeline.attribution.sequence import decode
 from talecast.pipeline.attribution.resolve import (
     Context,
     resolve_description,
@@ -28,33 +26,20 @@ from talecast.pipeline.attribution.resolve import (
     resolve_pronoun,
     resolve_relation,
 )
+from talecast.pipeline.attribution.sequence import decode
+from talecast.pipeline.attribution.vocatives import find_vocatives, kin_addressees
 from talecast.pipeline.types import NARRATOR, Attribution, Character, Quote, Utterance
 
 __all__ = ["attribute", "lowest_confidence"]
 
 logger = logging.getLogger(__name__)
 
-_KIN_VOCATIVE_RE = re.compile(
-    r"(?:^|[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Dd]earest|[Mm]y)\s+)"
-    r"(?P<kin>[Pp]apa|[Mm]amma|[Mm]ama|[Ff]ather|[Mm]other|[Hh]usband|[Ww]ife)"
-    r"\s*(?=[,!?.;:\u2014\-]|$)"
-)
-_POLITE_VOCATIVE_RE = re.compile(
-    r"(?:^|[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Mm]y [Dd]ear|[Mm]y good)\s+)"
-    r"(?P<polite>[Ss]ir|[Mm]adam|[Mm]a'am|[Mm]y [Ll]ord|[Mm]y [Ll]ady)"
-    r"\s*(?=[,!?.;:\u2014\-]|$)"
-)
 # Clues and speakers are recomputed this many times.
 DECODE_ROUNDS = 2
 # How far before a conversation its candidates may have been named, in characters.
 RECENT_REACH_CHARS = 3000
 # A description becomes a known alias after this many lines by the same person.
 LEARN_MIN_USES = 2
-_VOCATIVE_RE = re.compile(
-    rf"(?:^|(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[,;!?.\u2014\-]\s*|\b(?:[Dd]ear|[Dd]earest|[Mm]y|[Oo]h|[Oo]|[Aa]h)\s+)"
-    rf"(?P<name>{tg._NAME})\s*(?=[,!?.;:\u2014\-]|$)"
-)
-
 
 def attribute(
     text: str,
@@ -131,7 +116,9 @@ def _anchor(
 ) -> None:
     """Find each turn's tags and vocatives; fix the turns a name tag settles."""
     for turn in conversation:
-        turn.vocatives = _vocatives(quotes, turn, cast)
+        turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(
+            [quotes[qi].text for qi in turn.quotes], cast
+        )
         turn.tags = _turn_tags(text, quotes, turn)
         for qi, tag in turn.tags:
             if tag.kind == "name" or tag.kind == "narrator":
@@ -151,7 +138,10 @@ def _clues(
     once the conversation has been decoded.
     """
     for turn in conversation:
-        _kin_vocatives(cast, turn)
+        if turn.speaker is not None:
+            for pid in kin_addressees(cast, turn.speaker, turn.kin):
+                if pid not in turn.vocatives:
+                    turn.vocatives.append(pid)
     for k, turn in enumerate(conversation):
         if turn.method in ("explicit", "narrator"):
             continue
@@ -174,6 +164,10 @@ def _clues(
         clue = tg.actor(text, turn.start, first)
         found = _resolve(cast, clue, ctx) if clue is not None else None
         turn.actor = found[0] if found is not None else None
+        if turn.actor is None and k and turn.after_narration:
+            clue = tg.actor(text, conversation[k - 1].end, turn.start)
+            found = _resolve(cast, clue, ctx) if clue is not None else None
+            turn.scene_actor = found[0] if found is not None else None
 
 
 def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:
@@ -272,43 +266,6 @@ def _resolve(
         pid = resolve_description(cast, tag.words, tag.gender, tag.position, ctx)
         return None if pid is None else (pid, 0.5, "description")
     return None
-
-
-def _vocatives(quotes: list[Quote], turn: conv.Turn, cast: Cast) -> list[int]:
-    """People a turn's quotes address by name (``"My dear Mr. Bennet," …``).
-
-    Kinship words used as names (``papa``, ``mamma``) are kept on the turn and
-    resolved once its speaker is known (:func:`_kin_vocatives`).
-    """
-    found: list[int] = []
-    for qi in turn.quotes:
-        text = quotes[qi].text
-        for m in _VOCATIVE_RE.finditer(text):
-            pid = cast.lookup(m.group("name"))
-            if pid is not None and pid not in found:
-                found.append(pid)
-        for m in _KIN_VOCATIVE_RE.finditer(text):
-            if m.group("kin").lower() not in turn.kin:
-                turn.kin.append(m.group("kin").lower())
-        m = _POLITE_VOCATIVE_RE.search(text)
-        if m is not None:
-            polite = m.group("polite").lower()
-            turn.addressee_gender = "male" if polite in ("sir", "my lord") else "female"
-    return found
-
-
-def _kin_vocatives(cast: Cast, turn: conv.Turn) -> None:
-    """Add the parent or spouse a turn's speaker calls ``papa`` or ``my dear wife``."""
-    if turn.speaker is None or not turn.kin:
-        return
-    family = cast.people[turn.speaker].last
-    if family is None:
-        return
-    for kin in turn.kin:
-        title, _ = FAMILY_RELATIONS.get(kin, ("", ""))
-        pid = cast.lookup(f"{title} {family}") if title else None
-        if pid is not None and pid != turn.speaker and pid not in turn.vocatives:
-            turn.vocatives.append(pid)
 
 
 def _recent(cast: Cast, conversation: list[conv.Turn]) -> list[int]:

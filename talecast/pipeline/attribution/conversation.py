@@ -42,6 +42,7 @@ class Turn:
     kin: list[str] = field(default_factory=list)  # kinship words used as names
     addressee_gender: str = "unknown"  # from "sir" or "madam" in the line
     after_narration: bool = False  # a paragraph of narration separates it from the last
+    scene_actor: int | None = None  # subject of that narration paragraph
 
 
 def split_conversations(text: str, turns: list[Turn]) -> list[list[Turn]]:

@@ -131,7 +131,8 @@ def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | No
 
 
 # TODO(#5): a description ("the painter") is tied to a person only by a majority of
-# decoded lines (see _learn_descriptions); appositions ("Basil, the painter") are unused.
+# decoded lines (see _learn_descriptions); appositions ("Basil, the painter") are
+# not used.
 def resolve_description(
     cast: Cast, words: str, gender: str, pos: int, ctx: Context
 ) -> int | None:

@@ -14,11 +14,12 @@ from talecast.pipeline.attribution.conversation import Turn
 
 # Scores (log-odds-like points) of the clues and habits described above.
 NAMED = 8.0  # an explicit tag names this person
-PICKED = 3.0  # a pronoun tag was resolved to this person
+PICKED = 1.5  # a pronoun tag was resolved to this person
 PICKED_SURE = 4.0  # ...with a clear lead over anyone else
 SURE_PICK = 0.7  # the pronoun resolution's confidence that counts as a clear lead
 RELATED = 3.0  # a relation or description tag was resolved to this person
 ACTOR = 3.5  # the person is the subject of the narration around the quote
+SCENE_ACTOR = 1.5  # ...or of the narration paragraph just before it
 WRONG_GENDER = -4.0  # the tag's pronoun does not fit the person's gender
 UNKNOWN_GENDER = -1.0  # the person's gender is unknown but the tag has one
 SELF_ADDRESSED = -4.0  # the line calls this person by name: not its speaker
@@ -68,14 +69,16 @@ def _candidates(conversation: list[Turn], cast: Cast, before: list[int]) -> list
     """Everyone with a clue in the conversation, then people named just before it."""
     seen: list[int] = []
     for turn in conversation:
-        for pid in [turn.speaker, turn.pick, turn.actor, *turn.vocatives]:
+        clued = [turn.speaker, turn.pick, turn.actor, turn.scene_actor]
+        for pid in [*clued, *turn.vocatives]:
             if pid is not None and pid not in seen:
                 seen.append(pid)
     for pid in before:
         if len(seen) >= MAX_CANDIDATES:
             break
         person = cast.people[pid]
-        if pid not in seen and not person.place and (person.spoke or person.mentions > 4):
+        known = person.spoke or person.mentions > 4
+        if pid not in seen and not person.place and known:
             seen.append(pid)
     return seen
 
@@ -99,6 +102,8 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
             score += PICKED if turn.pick_confidence < SURE_PICK else PICKED_SURE
     if turn.actor == c:
         score += ACTOR
+    elif turn.scene_actor == c:
+        score += SCENE_ACTOR
     if c in turn.vocatives:
         score += SELF_ADDRESSED
     if k > 0 and conv[k - 1].addressee_gender in ("male", "female"):
@@ -109,7 +114,9 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
     return score
 
 
-def _transition(conv: list[Turn], k: int, a: int | None, b: int | None, c: int) -> float:
+def _transition(
+    conv: list[Turn], k: int, a: int | None, b: int | None, c: int
+) -> float:
     """Points for ``c`` speaking turn ``k`` after ``a`` then ``b``."""
     score = 0.0
     weight = NARRATION_BETWEEN if conv[k].after_narration else 1.0

@@ -1,8 +1,8 @@
 """Speech tags: the narration beside a quote that says who spoke.
 
-Recognised shapes, after a quote (``"…," said Emma``, ``"…," Mr. Knightley
-replied``, ``"…," said she``, ``"…," cried his wife``, ``"…," said the old man``,
-``"…," broke in Lord Henry``) and before one (``Mrs. Bennet said to her husband, "…"``). When the
+Recognised shapes, after a quote (``"…," said Emma``, ``"…," Mr. Knightley replied``,
+``"…," said she``, ``"…," cried his wife``, ``"…," said the old man``, ``"…," broke in
+Lord Henry``) and before one (``Mrs. Bennet said to her husband, "…"``). When the
 narration of the paragraph has no speech verb, its grammatical subject (``Elizabeth
 smiled. "…"``) is kept as a weaker clue.
 """
@@ -29,14 +29,14 @@ TAG_WINDOW_CHARS = 160
 
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
-_NAME = rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s+(?:de\s+|De\s+)?{_TOKEN}){{0,2}}"
+NAME_PATTERN = rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s+(?:de\s+|De\s+)?{_TOKEN}){{0,2}}"
 _DESC = r"(?:the|his|her|my|their|our|your|its|a|an|poor|little|old|young)" \
     r"(?:\s+[A-Za-z][a-z'-]+){1,3}"
 _DESC_STOP = frozenset(
     "to with in at and as who that which but or for from of on into upon by while when"
     " then again now at quite very so too".split()
 )
-_SUBJ = rf"(?P<subj>{_NAME}|he|she|I|we|they|{_DESC})"
+_SUBJ = rf"(?P<subj>{NAME_PATTERN}|he|she|I|we|they|{_DESC})"
 _ADVERB = r"(?:\s+\w+ly|\s+then|\s+again|\s+now|\s+at\s+last|\s+at\s+length|\s+quickly)"
 _AUX = r"(?:\s+(?:had|has|have|was|is|would|could|did|must|might|then|now|at\s+once))?"
 _LEAD = r"^[\s,;:\u2014\u2013\-_)]*(?:and\s+|but\s+|then\s+|so\s+)?"
@@ -47,17 +47,18 @@ _AFTER_VERB_FIRST = re.compile(rf"{_LEAD}{_VERB}{_PARTICLE}{_ADVERB}?\s+{_SUBJ}\
 _AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_VERB}\b")
 # "…," was Mr. Woodhouse's observation / was his only answer.
 _AFTER_NOUN_TAG = re.compile(
-    rf"{_LEAD}(?:was|were)\s+(?P<subj>{_NAME}(?=['\u2019]s)|his|her)(?:['\u2019]s)?"
+    rf"{_LEAD}(?:was|were)\s+"
+    rf"(?P<subj>{NAME_PATTERN}(?=['\u2019]s)|his|her)(?:['\u2019]s)?"
     r"(?:\s+[a-z]+){0,2}?\s+(?P<noun>answer|reply|observation|remark|rejoinder|"
     r"response|exclamation|question|cry|comment|retort|words|greeting|conclusion)\b"
 )
 _VERB_WORD = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b")
-_SUBJ_ANY = re.compile(rf"(?P<subj>{_NAME}|\b[Hh]e\b|\b[Ss]he\b|\bI\b)")
-_SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{_NAME}|he|she|I)\b")
+_SUBJ_ANY = re.compile(rf"(?P<subj>{NAME_PATTERN}|\b[Hh]e\b|\b[Ss]he\b|\bI\b)")
+_SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{NAME_PATTERN}|he|she|I)\b")
 # A tag before a quote must end this close to the quote, in characters.
 BEFORE_REACH_CHARS = 90
 _SUBJECT_START = re.compile(
-    rf"^\s*(?P<subj>(?:His|Her)\s+[a-z]+|{_NAME}|He|She|I)\b(?!\.)"
+    rf"^\s*(?P<subj>(?:His|Her)\s+[a-z]+|{NAME_PATTERN}|He|She|I)\b(?!\.)"
 )
 _SENTENCE_END = re.compile(r"(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?]\s+(?=[A-Z\"'])")
 

@@ -38,7 +38,7 @@ _lock = threading.Lock()
 
 def get_engine(name: str, threads: int = 1) -> Engine:
     """The process-wide engine ``name`` for ``threads`` onnxruntime threads."""
-    key = (name, threads if name in ("hibari", "kokoro") else 1)
+    key = (name, threads if name == "kokoro" else 1)  # others ignore threads
     with _lock:
         engine = _engines.get(key)
         if engine is None:
@@ -51,7 +51,7 @@ def _create(name: str, threads: int) -> Engine:
     if name == "hibari":
         from talecast.pipeline.engines.hibari import HibariEngine
 
-        return HibariEngine(threads)
+        return HibariEngine()
     if name == "kokoro":
         from talecast.pipeline.engines.kokoro import KokoroEngine
 

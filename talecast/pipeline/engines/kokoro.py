@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from talecast.errors import EngineError
-from talecast.pipeline.engines.hibari import onnx_options, phonemize
+from talecast.pipeline.engines.hibari import phonemize
 from talecast.pipeline.voices import Voice
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,17 @@ def ensure_cache_dir() -> Path:
     path = Path(os.environ["KOKORO_JA_CACHE"])
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def onnx_options(threads: int) -> Any:
+    """onnxruntime session options: intra-op threads as given, inter-op 1."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
 
 
 class KokoroEngine:

@@ -10,6 +10,7 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
+import os
 import struct
 import subprocess
 import sys
@@ -35,6 +36,7 @@ class PicoEngine:
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+        self._owner_pid = os.getpid()
         self._lock = threading.Lock()
 
     def synthesize(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
@@ -71,7 +73,10 @@ class PicoEngine:
                 f"{exc}; it restarts on the next request"
             ) from exc
 
+    # TODO(#2): speak in-process once py-nanotts zeroes its work buffer (calloc).
     def _worker(self) -> subprocess.Popen[bytes]:
+        if self._owner_pid != os.getpid():  # forked: the pipes belong to the parent
+            self._process, self._owner_pid = None, os.getpid()
         if self._process is not None and self._process.poll() is None:
             return self._process
         if importlib.util.find_spec("py_nanotts") is None:

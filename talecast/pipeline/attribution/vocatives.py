@@ -1,0 +1,67 @@
+"""Vocatives: whom a line of dialogue addresses (``"My dear Mr. Bennet, …"``).
+
+The person addressed is rarely the speaker and often answers next. Besides names, a
+line may address a relative (``papa``, ``mamma``), resolved once its speaker is known,
+or someone by a polite form (``sir``, ``madam``) that tells only their gender.
+"""
+
+from __future__ import annotations
+
+import re
+
+from talecast.pipeline.attribution.cast import Cast
+from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS
+from talecast.pipeline.attribution.tags import NAME_PATTERN
+
+# Punctuation, or a word of endearment, then the form of address, then punctuation.
+_BEFORE = r"(?:^|(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[,;!?.\u2014\-]\s*|\b{words}\s+)"
+_AFTER = r"\s*(?=[,!?.;:\u2014\-]|$)"
+_NAME_RE = re.compile(
+    _BEFORE.format(words=r"(?:[Dd]ear|[Dd]earest|[Mm]y|[Oo]h|[Oo]|[Aa]h)")
+    + rf"(?P<name>{NAME_PATTERN}){_AFTER}"
+)
+_KIN_RE = re.compile(
+    _BEFORE.format(words=r"(?:[Dd]ear|[Dd]earest|[Mm]y)")
+    + r"(?P<kin>[Pp]apa|[Mm]amma|[Mm]ama|[Ff]ather|[Mm]other|[Hh]usband|[Ww]ife)"
+    + _AFTER
+)
+_POLITE_RE = re.compile(
+    _BEFORE.format(words=r"(?:[Dd]ear|[Mm]y [Dd]ear|[Mm]y good)")
+    + r"(?P<polite>[Ss]ir|[Mm]adam|[Mm]a'am|[Mm]y [Ll]ord|[Mm]y [Ll]ady)"
+    + _AFTER
+)
+
+
+def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], str]:
+    """People addressed by name in ``texts``, kinship words used as names, and the
+    gender a polite form of address gives (``"unknown"`` without one)."""
+    people: list[int] = []
+    kin: list[str] = []
+    gender = "unknown"
+    for text in texts:
+        for m in _NAME_RE.finditer(text):
+            pid = cast.lookup(m.group("name"))
+            if pid is not None and pid not in people:
+                people.append(pid)
+        for m in _KIN_RE.finditer(text):
+            if m.group("kin").lower() not in kin:
+                kin.append(m.group("kin").lower())
+        m = _POLITE_RE.search(text)
+        if m is not None:
+            polite = m.group("polite").lower()
+            gender = "male" if polite in ("sir", "my lord") else "female"
+    return people, kin, gender
+
+
+def kin_addressees(cast: Cast, speaker: int, kin: list[str]) -> list[int]:
+    """The parent or spouse a speaker calls ``papa`` or ``my dear wife``."""
+    family = cast.people[speaker].last
+    if family is None:
+        return []
+    found: list[int] = []
+    for word in kin:
+        title, _ = FAMILY_RELATIONS.get(word, ("", ""))
+        pid = cast.lookup(f"{title} {family}") if title else None
+        if pid is not None and pid != speaker:
+            found.append(pid)
+    return found

@@ -16,6 +16,7 @@ import bisect
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.lexicon import (
@@ -28,6 +29,9 @@ from talecast.pipeline.attribution.names import GIVEN_NAME_GENDER
 from talecast.pipeline.types import Character, Quote
 
 logger = logging.getLogger(__name__)
+
+# (start, end, honorific or None, name words) of one mention in the narration.
+_RawMention = tuple[int, int, str | None, tuple[str, ...]]
 
 # A person needs this many mentions to join the cast, unless a speech tag names them.
 MIN_MENTIONS = 2
@@ -87,7 +91,7 @@ def build_cast(
         return k >= 0 and pos < ends[k]
 
     lower, capital, mid = _word_counts(text)
-    raw: list[tuple[int, int, str | None, tuple[str, ...]]] = []
+    raw: list[_RawMention] = []
     for m in _MENTION_RE.finditer(text):
         if in_quote(m.start()):
             continue
@@ -190,8 +194,12 @@ def _speaking_descriptions(text: str, quotes: list[Quote]) -> Counter[str]:
     return found
 
 
-def _merge(  # type: ignore[no-untyped-def]
-    cast: Cast, raw, descriptions: Counter[str], text: str, in_quote
+def _merge(
+    cast: Cast,
+    raw: list[_RawMention],
+    descriptions: Counter[str],
+    text: str,
+    in_quote: Callable[[int], bool],
 ) -> None:
     """Turn raw mentions into people, merging aliases (see module docstring)."""
     counts: Counter[tuple[str | None, tuple[str, ...]]] = Counter(

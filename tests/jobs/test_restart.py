@@ -43,6 +43,11 @@ def _rows(data_dir: Path) -> list[tuple[int, str, float, int, str | None]]:
         ).fetchall()
 
 
+def _tail(data_dir: Path, lines: int = 40) -> str:
+    log = (data_dir / "server.log").read_text(errors="replace").splitlines()
+    return "\n".join(log[-lines:])
+
+
 def _wait_mid_render(data_dir: Path, timeout_s: float = 60.0) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -50,9 +55,9 @@ def _wait_mid_render(data_dir: Path, timeout_s: float = 60.0) -> str:
         if first[1] == "running" and first[2] >= 15.0:
             assert first[4] is not None
             return first[4]
-        assert first[1] in ("queued", "running"), first
+        assert first[1] in ("queued", "running"), (first, _tail(data_dir))
         time.sleep(0.05)
-    raise TimeoutError("the first story never got 15 % of the way")
+    raise TimeoutError(f"the first story never got 15 % of the way\n{_tail(data_dir)}")
 
 
 def _wait_gone(pid: int, timeout_s: float = 10.0) -> None:
@@ -77,19 +82,25 @@ def test_killed_server_finishes_every_story_once_after_restart(tmp_path: Path) -
     worker = _wait_mid_render(data_dir)
     server.kill()
     _wait_gone(int(worker.rsplit(":", 1)[1]))
-    assert [row[1] for row in _rows(data_dir)] == ["running", "queued", "queued"]
+    rows = _rows(data_dir)
+    assert [row[1] for row in rows] == ["running", "queued", "queued"], rows
 
     server = LiveServer(data_dir)
     server.port = int(client.base_url.port or 0)
     server.start()
     try:
         finals = [wait_for_status(client, task, key, timeout_s=120) for task in tasks]
-        assert [f["status"] for f in finals] == ["SUCCESS"] * 3, finals
-        assert [row[3] for row in _rows(data_dir)] == [2, 1, 1]
+        assert [f["status"] for f in finals] == ["SUCCESS"] * 3, (
+            finals,
+            _tail(data_dir),
+        )
+        rows = _rows(data_dir)
+        assert [row[3] for row in rows] == [2, 1, 1], (rows, _tail(data_dir))
 
         log = server.log()
         for final in finals:
-            assert log.count(f"story run {final['run_id']}: finished") == 1
+            finished = log.count(f"story run {final['run_id']}: finished")
+            assert finished == 1, (final, _tail(data_dir))
         resumed = re.findall(
             r"render: (\d+) lines \((\d+) synthesized, (\d+) cached\)",
             log.split("server: listening")[-1],

@@ -6,8 +6,6 @@ Everything here is generic English, chosen without reference to any particular s
 
 from __future__ import annotations
 
-import re
-
 # Verbs that introduce or close a line of dialogue, in the forms a tag uses.
 SPEECH_VERBS = frozenset(
     """

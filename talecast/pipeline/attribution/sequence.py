@@ -9,6 +9,8 @@ A Viterbi search over pairs of consecutive speakers finds the best-scoring seque
 
 from __future__ import annotations
 
+import logging
+
 from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.conversation import Turn
 
@@ -34,6 +36,8 @@ MAX_CANDIDATES = 8
 
 _TAGGED = ("explicit", "narrator")
 
+logger = logging.getLogger(__name__)
+
 
 # TODO(#5): three-way conversations and a speaker who is never named in the scene
 # remain the main errors (untagged lines are right about 60 % of the time there).
@@ -50,6 +54,10 @@ def decode(conversation: list[Turn], cast: Cast, before: list[int]) -> None:
         for k in range(len(conversation))
     ]
     path, margins = _viterbi(conversation, candidates, emit)
+    logger.debug(
+        "sequence: %d turns decoded among %d candidates", len(conversation),
+        len(candidates),
+    )
     for turn, pid, margin in zip(conversation, path, margins, strict=True):
         if turn.method in _TAGGED:
             continue

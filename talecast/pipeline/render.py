@@ -140,7 +140,7 @@ def synthesize_lines(
     fresh = 0
     for i in todo:
         line = plan.lines[i]
-        key = _key(plan, line, synth)
+        key = line_cache_key(plan, i, synth)
         if not cache.has(key):
             voice = get_voice(line.voice_id)
             cache.put(key, synth.synthesize(line.text, voice, plan.options.replacements))
@@ -153,23 +153,21 @@ def synthesize_lines(
 
 def assemble_story(
     plan: StoryPlan,
-    cache: LineCache,
+    cache: LineCache | None,
     out_dir: Path,
     synthesizer: Synthesizer | None = None,
     progress: Callable[[float], None] | None = None,
+    samples_for: Callable[[int], np.ndarray] | None = None,
 ) -> RenderResult:
-    """Build both tracks and the JSON files from cached lines."""
-    synth = synthesizer or get_synthesizer(plan.options.threads)
+    """Build both tracks and the JSON files from cached lines.
 
-    def samples_for(index: int) -> np.ndarray:
-        line = plan.lines[index]
-        samples = cache.get(_key(plan, line, synth))
-        if samples is None:  # evicted or never made: make it now rather than fail
-            voice = get_voice(line.voice_id)
-            samples = cache.put(_key(plan, line, synth), synth.synthesize(
-                line.text, voice, plan.options.replacements))
-        return samples
-
+    ``samples_for(i)`` overrides where line i's int16 samples come from (stored parts
+    when a story was synthesized on several workers); by default the line cache.
+    """
+    if samples_for is None:
+        if cache is None:
+            raise ValueError("assemble_story needs a line cache or samples_for")
+        samples_for = _cache_reader(plan, cache, synthesizer)
     asm = assemble(plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ,
                    plan.chapter_titles, progress)
     cast_json = {name: asdict(entry) for name, entry in plan.cast.items()}
@@ -177,6 +175,34 @@ def assemble_story(
         "cast.json": cast_json, "meta.json": plan.meta, "review.json": plan.review})
     return RenderResult(out_dir, asm.narration_path, asm.dialogue_path, transcript,
                         asm.chapters, asm.duration_s, plan.cast)
+
+
+def line_cache_key(plan: StoryPlan, index: int,
+                   synthesizer: Synthesizer | None = None) -> str:
+    """The line cache key of line ``index`` of the plan."""
+    synth = synthesizer or get_synthesizer(plan.options.threads)
+    line = plan.lines[index]
+    voice = get_voice(line.voice_id)
+    return line_key(synth.engine_version(voice), voice.id, voice.params, line.text,
+                    plan.options.replacements)
+
+
+def _cache_reader(
+    plan: StoryPlan, cache: LineCache, synthesizer: Synthesizer | None
+) -> Callable[[int], np.ndarray]:
+    synth = synthesizer or get_synthesizer(plan.options.threads)
+
+    def samples_for(index: int) -> np.ndarray:
+        key = line_cache_key(plan, index, synth)
+        samples = cache.get(key)
+        if samples is None:  # evicted or never made: make it now rather than fail
+            line = plan.lines[index]
+            audio = synth.synthesize(line.text, get_voice(line.voice_id),
+                                     plan.options.replacements)
+            samples = cache.put(key, audio)
+        return samples
+
+    return samples_for
 
 
 def render_story(
@@ -212,12 +238,6 @@ def render_story(
                 len(plan.lines), fresh, len(plan.lines) - fresh, result.duration_s,
                 time.perf_counter() - started)
     return result
-
-
-def _key(plan: StoryPlan, line: Line, synth: Synthesizer) -> str:
-    voice = get_voice(line.voice_id)
-    return line_key(synth.engine_version(voice), voice.id, voice.params, line.text,
-                    plan.options.replacements)
 
 
 def _review(lines: list[Line]) -> list[dict[str, object]]:

@@ -202,3 +202,14 @@ def test_attribute_does_not_let_turn_taking_cross_a_narration_paragraph() -> Non
     )
     last = attribute(text).utterances[-1]
     assert last.speaker == "Ann Green"
+
+
+def test_attribute_does_not_take_a_one_word_name_answer_for_an_address() -> None:
+    text = (
+        "Mr. Gray and Mrs. Gray sat at breakfast. Mr. Hale was a neighbour.\n\n"
+        '"Someone has bought the mill," said Mrs. Gray.\n\n'
+        '"Who has bought it?" asked Mr. Gray.\n\n'
+        '"Hale."\n\n'
+        '"Is he rich?"'
+    )
+    assert _speakers(text) == ["Mrs. Gray", "Mr. Gray", "Mrs. Gray", "Mr. Gray"]

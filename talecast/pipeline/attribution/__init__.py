@@ -249,7 +249,7 @@ def _resolve(
 ) -> tuple[int, float, str] | None:
     """A tag's person, with a confidence and the method's name."""
     if tag.kind in ("name", "actor") and tag.words.lower() not in ("he", "she", "i"):
-        pid = resolve_name(cast, tag.words)
+        pid = resolve_name(cast, tag.words, create=tag.kind == "name")
         return None if pid is None else (pid, 0.95, "explicit")
     if tag.kind == "narrator" or tag.words == "I":
         return cast.narrator_pid(NARRATOR), 0.9, "narrator"

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from talecast.pipeline.attribution.cast import Cast, norm
-from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS
+from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS, HONORIFICS
+from talecast.pipeline.attribution.names import GIVEN_NAME_GENDER
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,12 @@ ADDRESSED = 2.5
 PROMINENCE = 1.5
 
 
-def resolve_name(cast: Cast, words: str) -> int | None:
-    """The person a printed name means; an unknown name joins the cast."""
+def resolve_name(cast: Cast, words: str, create: bool = True) -> int | None:
+    """The person a printed name means.
+
+    With ``create``, a name the cast lacks joins it when it looks like a name: it has
+    an honorific, is a capitalised description (``the Lory``) or a known given name.
+    """
     pid = cast.lookup(words)
     if pid is not None:
         return pid
@@ -31,7 +36,16 @@ def resolve_name(cast: Cast, words: str) -> int | None:
             pid = cast.lookup(part)
             if pid is not None and norm(part) not in {"the", "a", "an"}:
                 return pid
+    if not create or not _looks_like_a_name(parts):
+        return None
     return cast.add_unknown(words)
+
+
+def _looks_like_a_name(parts: list[str]) -> bool:
+    first = parts[0].rstrip(".").lower()
+    if first in HONORIFICS or first in ("the", "a", "an"):
+        return len(parts) > 1
+    return any(p.lower() in GIVEN_NAME_GENDER for p in parts) or len(parts) > 1
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ A Viterbi search over pairs of consecutive speakers finds the best-scoring seque
 from __future__ import annotations
 
 import logging
+import math
 
 from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.conversation import Turn
@@ -33,6 +34,7 @@ CONTINUES = 4.0  # ...unless the tag says so ("she added")
 ALTERNATES = 1.5  # the speaker of two turns back speaks again
 NARRATION_BETWEEN = 0.0  # habits count this much after a paragraph of narration
 MAX_CANDIDATES = 8
+MARGIN_SCALE = 3.0  # points of lead over the runner-up that make a line fairly sure
 
 _TAGGED = ("explicit", "narrator")
 
@@ -70,7 +72,8 @@ def decode(conversation: list[Turn], cast: Cast, before: list[int]) -> None:
         else:
             turn.method = "recent"
         turn.speaker = pid
-        turn.confidence = round(min(0.9, 0.35 + 0.08 * margin), 3)
+        sureness = 1.0 - math.exp(-margin / MARGIN_SCALE)
+        turn.confidence = round(0.3 + 0.6 * sureness, 3)
 
 
 def _candidates(conversation: list[Turn], cast: Cast, before: list[int]) -> list[int]:
@@ -137,36 +140,62 @@ def _transition(
     return score
 
 
+_State = tuple[int | None, int]
+
+
 def _viterbi(
     conv: list[Turn], cands: list[int], emit: list[dict[int, float]]
 ) -> tuple[list[int], list[float]]:
-    """Best speaker sequence over states (previous speaker, speaker)."""
-    State = tuple[int | None, int]
-    best: dict[State, float] = {(None, c): emit[0][c] for c in cands}
-    back: list[dict[State, State | None]] = [{s: None for s in best}]
-    for k in range(1, len(conv)):
-        nxt: dict[State, float] = {}
-        ptr: dict[State, State | None] = {}
-        for (a, b), score in best.items():
-            for c in cands:
-                total = score + emit[k][c] + _transition(conv, k, a, b, c)
-                if total > nxt.get((b, c), float("-inf")):
-                    nxt[(b, c)] = total
-                    ptr[(b, c)] = (a, b)
-        best, back = nxt, [*back, ptr]
+    """Best speaker sequence over states (previous speaker, speaker), and for each
+    turn how much worse the best sequence giving that turn another speaker scores."""
+    forward = _forward(conv, cands, emit)
+    backward = _backward(conv, cands, emit)
 
-    state: State | None = max(best, key=lambda s: best[s])
     path: list[int] = []
-    for k in range(len(conv) - 1, -1, -1):
-        assert state is not None
-        path.append(state[1])
-        state = back[k][state]
-    path.reverse()
-    margins = [_margin(emit[k], path[k]) for k in range(len(conv))]
+    margins: list[float] = []
+    for k in range(len(conv)):
+        best_by_speaker: dict[int, float] = {}
+        for state, score in forward[k].items():
+            total = score + backward[k].get(state, 0.0)
+            if total > best_by_speaker.get(state[1], float("-inf")):
+                best_by_speaker[state[1]] = total
+        ranked = sorted(best_by_speaker.items(), key=lambda kv: -kv[1])
+        path.append(ranked[0][0])
+        margins.append(ranked[0][1] - ranked[1][1] if len(ranked) > 1 else 10.0)
     return path, margins
 
 
-def _margin(scores: dict[int, float], chosen: int) -> float:
-    """How far the chosen candidate's own clues lead the runner-up's."""
-    others = [v for c, v in scores.items() if c != chosen]
-    return scores[chosen] - max(others) if others else 5.0
+def _forward(
+    conv: list[Turn], cands: list[int], emit: list[dict[int, float]]
+) -> list[dict[_State, float]]:
+    """Best score of any sequence up to turn ``k`` ending in each state."""
+    layers: list[dict[_State, float]] = [{(None, c): emit[0][c] for c in cands}]
+    for k in range(1, len(conv)):
+        layer: dict[_State, float] = {}
+        for (a, b), score in layers[-1].items():
+            for c in cands:
+                total = score + emit[k][c] + _transition(conv, k, a, b, c)
+                if total > layer.get((b, c), float("-inf")):
+                    layer[(b, c)] = total
+        layers.append(layer)
+    return layers
+
+
+def _backward(
+    conv: list[Turn], cands: list[int], emit: list[dict[int, float]]
+) -> list[dict[_State, float]]:
+    """Best score of the turns after ``k`` given each state at turn ``k``."""
+    layers: list[dict[_State, float]] = [{} for _ in conv]
+    for k in range(len(conv) - 2, -1, -1):
+        later = layers[k + 1]
+        layer: dict[_State, float] = {}
+        for a in [None, *cands]:
+            for b in cands:
+                layer[(a, b)] = max(
+                    emit[k + 1][c]
+                    + _transition(conv, k + 1, a, b, c)
+                    + later.get((b, c), 0.0)
+                    for c in cands
+                )
+        layers[k] = layer
+    return layers

@@ -40,6 +40,8 @@ def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], 
     gender = "unknown"
     for text in texts:
         for m in _NAME_RE.finditer(text):
+            if _only_a_name(text, m) and not text.rstrip().endswith(("!", ",")):
+                continue  # "Bingley." answers a question; it addresses nobody
             pid = cast.lookup(m.group("name"))
             if pid is not None and pid not in people:
                 people.append(pid)
@@ -51,6 +53,12 @@ def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], 
             polite = m.group("polite").lower()
             gender = "male" if polite in ("sir", "my lord") else "female"
     return people, kin, gender
+
+
+def _only_a_name(text: str, m: re.Match[str]) -> bool:
+    """True when the whole line is the matched name and punctuation."""
+    rest = text[: m.start("name")] + text[m.end("name") :]
+    return not any(ch.isalpha() for ch in rest)
 
 
 def kin_addressees(cast: Cast, speaker: int, kin: list[str]) -> list[int]:

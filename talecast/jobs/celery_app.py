@@ -1,0 +1,174 @@
+"""Scale-out: stories rendered by Celery workers on a Redis broker.
+
+``talecast serve`` with ``TALECAST_QUEUE=celery`` sends each new story's run id to
+``talecast.plan``; ``talecast worker`` runs workers on any machine that reaches the broker,
+the database and the storage. A story fans out one ``talecast.part`` per chapter (or block
+of a long chapter) across all workers, then one ``talecast.assemble`` joins them.
+
+Tasks are acknowledged late and rejected when their worker process dies, so a killed
+worker's task is delivered again; every step is idempotent (see :mod:`talecast.jobs.parts`)
+and only the first assembly ends the story, so it finishes exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery, chord, signals
+
+from talecast.config import Settings, get_settings
+from talecast.db import make_engine
+from talecast.errors import TalecastError
+from talecast.jobs import parts as steps
+from talecast.storage import get_storage
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_KEY = "talecast:parts-done:{run_id}"
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app configured for Talecast's at-least-once, idempotent tasks."""
+    app = Celery("talecast", broker=settings.broker_url, backend=settings.broker_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=86400,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        broker_transport_options={
+            # A message a dead worker held comes back after this long; it must exceed
+            # the longest part's render time, or a slow part is delivered twice.
+            "visibility_timeout": settings.celery_visibility_timeout_s,
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        },
+    )
+    return app
+
+
+@lru_cache(maxsize=1)
+def _context() -> tuple[Settings, Any, Any]:
+    settings = get_settings()
+    return settings, make_engine(settings.db_url), get_storage(settings)
+
+
+def _settings_for_import() -> Settings:
+    try:
+        return get_settings()
+    except TalecastError:  # imported for inspection without a configuration
+        return Settings(broker_url="memory://")  # type: ignore[call-arg]
+
+
+app = make_celery(_settings_for_import())
+
+
+@signals.worker_process_init.connect
+def _fresh_connections(**_: Any) -> None:
+    """Forked pool processes must not share the parent's database connections."""
+    _context.cache_clear()
+
+
+@app.task(name="talecast.plan", bind=True, max_retries=3)
+def plan_task(self: Any, task_id: str) -> None:
+    """Plan a story and fan its parts out to the workers."""
+    settings, engine, storage = _context()
+    run_id = steps.run_id_of(engine, task_id)
+    if run_id is None:
+        logger.warning("story task %s: unknown; nothing to render", task_id)
+        return
+    try:
+        parts = steps.make_plan(engine, storage, settings, run_id)
+    except TalecastError as exc:
+        steps.fail(engine, run_id, exc.reason, str(exc))
+        return
+    except Exception as exc:  # a bug, not the user's input
+        logger.error("story run %s: planning failed", run_id, exc_info=True)
+        steps.fail(engine, run_id, "INTERNAL_ERROR",
+                   f"planning failed because of an internal error ({type(exc).__name__})")
+        return
+    if parts is None:
+        return
+    payload = [[p.first, p.last] for p in parts]
+    _redis(settings).delete(PROGRESS_KEY.format(run_id=run_id))
+    header = [part_task.s(run_id, first, last, len(parts)) for first, last in payload]
+    chord(header)(assemble_task.s(run_id, payload))
+
+
+@app.task(name="talecast.part", bind=True, max_retries=3)
+def part_task(self: Any, run_id: int, first: int, last: int, total: int) -> int:
+    """Synthesize lines [first, last) of a story into storage."""
+    settings, engine, storage = _context()
+    try:
+        steps.make_part(storage, settings, run_id, steps.Part(first, last))
+    except TalecastError as exc:
+        steps.fail(engine, run_id, exc.reason, str(exc))
+        raise
+    done = _redis(settings).incr(PROGRESS_KEY.format(run_id=run_id))
+    steps.set_progress(engine, run_id, steps.part_progress(int(done), total), "synthesis")
+    return first
+
+
+@app.task(name="talecast.assemble", bind=True, max_retries=20)
+def assemble_task(self: Any, _results: list[int], run_id: int,
+                  payload: list[list[int]]) -> None:
+    """Join the parts into the narration, dialogue track and transcript."""
+    settings, engine, storage = _context()
+    parts = [steps.Part(first, last) for first, last in payload]
+    try:
+        values = steps.assemble_parts(engine, storage, settings, run_id, parts)
+    except TalecastError as exc:
+        # A part delivered twice can fire the chord early; wait for the stragglers.
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=2) from exc
+        steps.fail(engine, run_id, exc.reason, str(exc))
+        return
+    if values is not None and steps.finish(engine, run_id, **values):
+        logger.info("story run %s: finished (%.1f s of audio)", run_id,
+                    values["duration_s"])
+
+
+class CeleryQueue:
+    """The queue interface of :mod:`talecast.jobs.queue`, sending to the broker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def submit(self, task_id: str) -> None:
+        """Send a stored story to the workers."""
+        plan_task.apply_async(args=[task_id])
+
+    def check(self) -> None:
+        """Raise if the broker does not answer."""
+        _redis(self.settings).ping()
+
+
+def run_worker(concurrency: int = 1) -> None:
+    """Run a Celery worker in this process (the ``talecast worker`` command)."""
+    settings = get_settings()
+    if settings.queue != "celery" or not settings.broker_url:
+        raise TalecastError("talecast worker needs TALECAST_QUEUE=celery and "
+                            "TALECAST_BROKER_URL=redis://HOST:PORT/0")
+    from talecast.db import migrate
+
+    migrate(make_engine(settings.db_url))
+    app.worker_main(["worker", "--loglevel", settings.log_level, "--pool", "prefork",
+                     "--concurrency", str(concurrency), "--without-gossip",
+                     "--without-mingle"])
+
+
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def _redis(settings: Settings) -> Any:
+    return _redis_client(settings.broker_url or "")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from talecast.api.app import create_app
 from talecast.config import Settings, get_settings
@@ -31,22 +34,33 @@ def serve(
     app = create_app(settings)
     pool = WorkerPool(settings)
     app.state.pool = pool
-    pool.start()
-    logger.info(
-        "server: listening on http://%s:%d (data in %s)", host, port, settings.data_dir
-    )
-    try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level=settings.log_level.lower(),
-            access_log=settings.log_level == "DEBUG",
-            loop="uvloop",
-            http="httptools",
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Runs inside uvicorn, so the workers stop (and give back the stories they
+        # were rendering) before uvicorn re-raises the signal that stopped it.
+        pool.start()
+        logger.info(
+            "server: listening on http://%s:%d (data in %s)",
+            host,
+            port,
+            settings.data_dir,
         )
-    finally:
-        pool.stop()
+        try:
+            yield
+        finally:
+            pool.stop()
+
+    app.router.lifespan_context = lifespan
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",
+        loop="uvloop",
+        http="httptools",
+    )
 
 
 def _configure_logging(level: str) -> None:

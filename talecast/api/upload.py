@@ -23,7 +23,13 @@ from talecast.api.errors import FieldError
 from talecast.api.schemas import CreateStoryOut
 from talecast.db import Story
 from talecast.db.models import ACTIVE_STATUSES
-from talecast.errors import QuotaError, StoryTooLargeError, VoiceError
+from talecast.errors import (
+    QuotaError,
+    StoryInputError,
+    StoryTooLargeError,
+    TalecastError,
+    VoiceError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +158,16 @@ def _too_large_message(limit: int) -> str:
 def _check_readable(data: bytes) -> None:
     from talecast.pipeline.reading import read_story
 
-    read_story(data)  # StoryInputError -> 422 on "file", StoryTooLargeError -> 413
+    try:
+        read_story(data)  # StoryInputError -> 422 on "file", StoryTooLargeError -> 413
+    except TalecastError:
+        raise
+    except Exception as exc:  # a reader fault on odd input is still the file's answer
+        logger.warning("upload: reading the story failed unexpectedly", exc_info=True)
+        raise StoryInputError(
+            f"the file could not be read as a story ({type(exc).__name__}); "
+            "save it as plain text, DOCX, EPUB, PDF, HTML or Markdown and upload again"
+        ) from exc
 
 
 def _check_quota(state: State, account: int) -> None:

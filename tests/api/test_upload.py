@@ -157,3 +157,27 @@ def test_health_and_metrics_report_the_service(world: World) -> None:
 def test_docs_pages_are_served(world: World) -> None:
     for path in ("/docs", "/redocs", "/openapi.json"):
         assert world.client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"PK\x03\x04" + b"\x00" * 200,  # a broken archive
+        b"%PDF-1.4\n%garbage\n" * 20,  # a broken PDF
+        bytes(range(256)) * 20,  # noise
+        b"<html><body></body></html>",  # markup without text
+        "Once upon a time.".encode("utf-16"),  # text in another encoding
+    ],
+)
+def test_odd_files_get_a_client_error_or_are_accepted_never_a_5xx(
+    world: World, content: bytes
+) -> None:
+    response = world.client.post(
+        "/apis/story",
+        headers={"x-api-key": world.server.create_key("odd")},
+        data={"source_language": "1"},
+        files={"file": ("upload", content, "application/octet-stream")},
+    )
+    assert response.status_code in (200, 413, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["detail"][0]["loc"] == ["body", "file"]

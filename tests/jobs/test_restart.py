@@ -138,3 +138,18 @@ def _assert_same_as_uninterrupted(
         served, _ = sf.read(io.BytesIO(httpx.get(url).content), dtype="int16")
         expected, _ = sf.read(path, dtype="int16")
         assert np.array_equal(served, expected)
+
+
+def test_stopped_server_requeues_the_story_it_was_rendering(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    server = LiveServer(data_dir).start()
+    try:
+        key = server.create_key("stop")
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            upload(client, key, _story(0))
+        _wait_mid_render(data_dir)
+    finally:
+        server.stop()
+    run_id, status, _, attempts, _ = _rows(data_dir)[0]
+    assert (status, attempts) == ("queued", 1)
+    assert "worker pool: stopped" in server.log()

@@ -213,3 +213,22 @@ def test_attribute_does_not_take_a_one_word_name_answer_for_an_address() -> None
         '"Is he rich?"'
     )
     assert _speakers(text) == ["Mrs. Gray", "Mr. Gray", "Mrs. Gray", "Mr. Gray"]
+
+
+def test_attribute_uses_a_given_character_list_and_its_names() -> None:
+    from talecast.pipeline.types import Character
+
+    text = (
+        "Lizzy walked in. Mr. Darcy bowed.\n\n"
+        '"Good day," said Lizzy.\n\n'
+        '"Good day," said Darcy.'
+    )
+    given = [
+        Character("Elizabeth Bennet", ["Lizzy", "Elizabeth"], "female"),
+        Character("Fitzwilliam Darcy", ["Mr. Darcy", "Darcy"], "male"),
+    ]
+    result = attribute(text, characters=given)
+    assert [u.speaker for u in result.utterances] == [
+        "Elizabeth Bennet",
+        "Fitzwilliam Darcy",
+    ]

@@ -2,11 +2,11 @@
 
 Steps: find the quotes (:mod:`talecast.pipeline.dialogue`) and the cast
 (:mod:`talecast.pipeline.characters`); read each dialogue paragraph's speech tags
-(:mod:`.tags`) and resolve them to people (:mod:`.resolve`): names directly,
-``he``/``she`` by gender and recency, ``her mother``/``his wife`` through family
-names; then give the untagged paragraphs of each conversation a speaker by
-turn-taking and addressees (:mod:`.vocatives`, :mod:`.conversation`,
-:mod:`.sequence`). Every quote gets one
+(:mod:`.tags`) and fix the turns a name settles; resolve the other clues
+(:mod:`.resolve`): ``he``/``she`` by gender and recency, ``her mother``/``his wife``
+through family names, the subject of the narration, the people a line addresses
+(:mod:`.vocatives`); then choose the speakers of each conversation
+(:mod:`.conversation`) together (:mod:`.sequence`). Every quote gets one
 :class:`Utterance` with a confidence in 0..1 and the method that decided it.
 """
 
@@ -38,8 +38,11 @@ logger = logging.getLogger(__name__)
 DECODE_ROUNDS = 2
 # How far before a conversation its candidates may have been named, in characters.
 RECENT_REACH_CHARS = 3000
+# How far back the narration before a conversation is read for its subject.
+SCENE_REACH_CHARS = 1000
 # A description becomes a known alias after this many lines by the same person.
 LEARN_MIN_USES = 2
+
 
 def attribute(
     text: str,
@@ -51,8 +54,9 @@ def attribute(
     from talecast.pipeline.characters import build_cast
     from talecast.pipeline.dialogue import find_quotes
 
-    if quotes is None:
-        quotes = find_quotes(text)
+    quotes = find_quotes(text) if quotes is None else sorted(
+        quotes, key=lambda q: q.start_char
+    )
     cast = build_cast(text, quotes, characters)
     if not quotes:
         return Attribution(cast.characters, [], cast.narrator_name)
@@ -150,13 +154,14 @@ def _clues(
         for _, tag in turn.tags:
             if tag.kind in ("name", "narrator"):
                 continue
-            local = replace(ctx, continues=tag.continues,
+            local = replace(ctx, continues=tag.continues, replies=tag.replies,
                             addressees=tuple(turn.vocatives))
             found = _resolve(cast, tag, local)
             if found is None and tag.words in learned:
                 found = (learned[tag.words], 0.6, tag.kind)
             turn.gender_hint = tag.gender
             turn.continues = tag.continues
+            turn.replies = tag.replies
             if found is not None:
                 turn.pick, turn.pick_confidence, turn.pick_method = found
             break
@@ -164,8 +169,9 @@ def _clues(
         clue = tg.actor(text, turn.start, first)
         found = _resolve(cast, clue, ctx) if clue is not None else None
         turn.actor = found[0] if found is not None else None
-        if turn.actor is None and k and turn.after_narration:
-            clue = tg.actor(text, conversation[k - 1].end, turn.start)
+        if turn.actor is None and (turn.after_narration or k == 0):
+            since = conversation[k - 1].end if k else turn.start - SCENE_REACH_CHARS
+            clue = tg.actor(text, max(0, since), turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
             turn.scene_actor = found[0] if found is not None else None
 
@@ -180,10 +186,9 @@ def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:
     for conversation in conversations:
         for turn in conversation:
             tag = _first_clue_tag(turn)
-            learnable = tag is not None and tag.kind == "description"
-            if learnable and turn.speaker is not None:
-                assert tag is not None
-                votes.setdefault(tag.words, Counter())[turn.speaker] += 1
+            if tag is None or tag.kind != "description" or turn.speaker is None:
+                continue
+            votes.setdefault(tag.words, Counter())[turn.speaker] += 1
     learned: dict[str, int] = {}
     for words, counter in votes.items():
         pid, n = counter.most_common(1)[0]
@@ -193,6 +198,7 @@ def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:
 
 
 def _first_clue_tag(turn: conv.Turn) -> tg.Tag | None:
+    """The turn's first tag that names nobody (a pronoun, relation or description)."""
     return next((t for _, t in turn.tags if t.kind not in ("name", "narrator")), None)
 
 
@@ -220,6 +226,7 @@ def _take(
     found: tuple[int, float, str] | None,
     own: dict[int, tuple[int, float, str]],
 ) -> None:
+    """Record a name tag's person for the quote, and for its turn if still open."""
     if found is None:
         return
     own[qi] = found
@@ -269,8 +276,7 @@ def _resolve(
 
 
 def _recent(cast: Cast, conversation: list[conv.Turn]) -> list[int]:
-    """People named in a conversation's narration or just before it, most named
-    first."""
+    """People named in or just before a conversation's narration, most named first."""
     end = conversation[-1].end
     reach = end - conversation[0].start + RECENT_REACH_CHARS
     counts: Counter[int] = Counter(pid for _, pid in cast.mentions_before(end, reach))

@@ -6,7 +6,11 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from talecast.pipeline.attribution.cast import Cast, norm
-from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS, HONORIFICS
+from talecast.pipeline.attribution.lexicon import (
+    FAMILY_RELATIONS,
+    HONORIFICS,
+    NOT_NAMES,
+)
 from talecast.pipeline.attribution.names import GIVEN_NAME_GENDER
 
 logger = logging.getLogger(__name__)
@@ -24,8 +28,8 @@ PROMINENCE = 1.5
 def resolve_name(cast: Cast, words: str, create: bool = True) -> int | None:
     """The person a printed name means.
 
-    With ``create``, a name the cast lacks joins it when it looks like a name: it has
-    an honorific, is a capitalised description (``the Lory``) or a known given name.
+    With ``create``, a name the cast lacks joins it unless it looks like an ordinary
+    word (``Suddenly``).
     """
     pid = cast.lookup(words)
     if pid is not None:
@@ -45,7 +49,9 @@ def _looks_like_a_name(parts: list[str]) -> bool:
     first = parts[0].rstrip(".").lower()
     if first in HONORIFICS or first in ("the", "a", "an"):
         return len(parts) > 1
-    return any(p.lower() in GIVEN_NAME_GENDER for p in parts) or len(parts) > 1
+    if len(parts) > 1 or first in GIVEN_NAME_GENDER:
+        return True
+    return first not in NOT_NAMES and not first.endswith(("ly", "ing"))
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class Context:
     continues: bool = False  # the verb says the last speaker goes on ("he added")
     addressees: tuple[int, ...] = ()  # people the line itself calls by name
     addressed: tuple[int, ...] = ()  # people the line before called by name
+    replies: bool = False  # the verb says someone answers the last speaker
 
 
 def resolve_pronoun(
@@ -100,7 +107,7 @@ def resolve_pronoun(
     if ctx.continues:
         add(ctx.previous, 3.0)
     elif ctx.previous in scores:
-        scores[ctx.previous] -= 1.5
+        scores[ctx.previous] -= 3.0 if ctx.replies else 1.5
     top = max((p.mentions for p in cast.people), default=1) or 1
     for pid in scores:
         scores[pid] += PROMINENCE * cast.people[pid].mentions / top

@@ -4,7 +4,9 @@ Each turn's clues (a named tag, a pronoun's gender, the person a pronoun or rela
 resolved to, the subject of the narration around it, who it addresses) score every
 candidate; the order of turns adds what conversations usually do: speakers change from
 one paragraph to the next, two people alternate, and the person just addressed answers.
-A Viterbi search over pairs of consecutive speakers finds the best-scoring sequence.
+A search over pairs of consecutive speakers (Viterbi, forwards and backwards) gives each
+turn the speaker of the best-scoring sequence; how far the best sequence with someone
+else at that turn falls behind sets the turn's confidence.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ POLITE_MISMATCH = -2.0  # the line before said "sir" and this person is a woman
 SAME_AGAIN = -3.0  # the same person speaks two paragraphs running
 CONTINUES = 4.0  # ...unless the tag says so ("she added")
 ALTERNATES = 1.5  # the speaker of two turns back speaks again
-NARRATION_BETWEEN = 0.0  # habits count this much after a paragraph of narration
+NARRATION_BETWEEN = 0.0  # share of those habits that survives a narration paragraph
 MAX_CANDIDATES = 8
 MARGIN_SCALE = 3.0  # points of lead over the runner-up that make a line fairly sure
 
@@ -41,12 +43,13 @@ _TAGGED = ("explicit", "narrator")
 logger = logging.getLogger(__name__)
 
 
-# TODO(#5): three-way conversations and a speaker who is never named in the scene
-# remain the main errors (untagged lines are right about 60 % of the time there).
+# TODO(#5): untagged lines after a paragraph of narration, at the start of a scene and
+# in three-way conversations remain the main errors (right only 52-57 % of the time).
 def decode(conversation: list[Turn], cast: Cast, before: list[int]) -> None:
     """Set ``speaker``, ``method`` and ``confidence`` of every untagged turn, in place.
 
-    ``before`` lists people named shortly before the conversation, latest first.
+    ``before`` lists people named in or shortly before the conversation, most named
+    first; they join the candidates after everyone a clue points to.
     """
     candidates = _candidates(conversation, cast, before)
     if not candidates:
@@ -132,7 +135,10 @@ def _transition(
     score = 0.0
     weight = NARRATION_BETWEEN if conv[k].after_narration else 1.0
     if c == b:
-        score += CONTINUES if conv[k].continues else weight * SAME_AGAIN
+        if conv[k].continues:
+            score += CONTINUES
+        else:
+            score += SAME_AGAIN if conv[k].replies else weight * SAME_AGAIN
     elif c == a:
         score += weight * ALTERNATES
     if k > 0 and c != b and c in conv[k - 1].vocatives:

@@ -24,6 +24,10 @@ CONTINUING_VERBS = frozenset(
     "continued continues added adds resumed resumes went repeated persisted"
     " concluded".split()
 )
+REPLYING_VERBS = frozenset(
+    "replied replies returned returns answered answers rejoined rejoins retorted"
+    " retorts responded responds".split()
+)
 # How far after a quote a tag may start, in characters.
 TAG_WINDOW_CHARS = 160
 
@@ -60,6 +64,7 @@ BEFORE_REACH_CHARS = 90
 _SUBJECT_START = re.compile(
     rf"^\s*(?P<subj>(?:His|Her)\s+[a-z]+|{NAME_PATTERN}|He|She|I)\b(?!\.)"
 )
+_OPENING_PHRASE = re.compile(r"\s*[A-Z][^,.;:!?\"]{0,40},\s*")
 _SENTENCE_END = re.compile(r"(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?]\s+(?=[A-Z\"'])")
 
 
@@ -78,6 +83,11 @@ class Tag:
     position: int = 0  # offset of the subject in the text
     before: bool = False  # the tag stands before the quote
     verb: str = ""  # the speech verb, lower case
+
+    @property
+    def replies(self) -> bool:
+        """The verb says someone answers the last speaker (``she replied``)."""
+        return self.verb in REPLYING_VERBS
 
     @property
     def continues(self) -> bool:
@@ -138,6 +148,11 @@ def actor(text: str, start: int, stop: int) -> Tag | None:
     )
     for sentence in candidates:
         m = _SUBJECT_START.match(sentence)
+        if m is None or m.group("subj").lower() in NOT_NAMES:
+            # "Years later, Ann sat ...": the subject follows an opening phrase.
+            opening = _OPENING_PHRASE.match(sentence)
+            rest = sentence[opening.end() :] if opening else ""
+            m = _SUBJECT_START.match(rest) if rest else None
         if m is None:
             continue
         position = text.find(m.group("subj"), start, stop)

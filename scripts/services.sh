@@ -23,7 +23,7 @@ services_start() {
     "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg" -l "$SERVICES_DIR/pg/server.log" -w -t 30 \
       -o "-h 127.0.0.1 -p $PG_PORT -k $SERVICES_DIR/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -v ON_ERROR_STOP=1 \
-      -c "CREATE ROLE talecast LOGIN PASSWORD 'talecast'" -c "CREATE DATABASE talecast OWNER talecast" >/dev/null
+      -c "CREATE ROLE talecast LOGIN CREATEDB PASSWORD 'talecast'" -c "CREATE DATABASE talecast OWNER talecast" >/dev/null
     export TALECAST_TEST_DATABASE_URL="postgresql+psycopg://talecast:talecast@127.0.0.1:$PG_PORT/talecast"
   fi
 

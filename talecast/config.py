@@ -55,10 +55,14 @@ class Settings(BaseSettings):
     lease_s: float = Field(30.0, gt=1.0)  # a worker's claim on a task lives this long
     poll_interval_s: float = Field(0.25, gt=0.0)  # idle worker's queue poll period
     queue: Literal["local", "celery"] = "local"
-    broker_url: str | None = None
+    broker_url: str | None = None  # redis://HOST:PORT/DB when queue=celery
+    # A Celery message whose worker died is delivered again after this long; it must
+    # exceed the longest part's render time (a part is one chapter or 120 lines).
+    celery_visibility_timeout_s: int = Field(3600, ge=5)
     storage: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
-    s3_endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None  # unset: AWS itself
+    s3_region: str | None = None
 
     @property
     def db_url(self) -> str:
@@ -103,15 +107,18 @@ def get_settings(**overrides: object) -> Settings:
 
 
 def _check_scale_out(settings: Settings) -> None:
-    # TODO(#4): Celery queue and S3 storage slot in behind the jobs.queue and storage
-    # interfaces; until then they are refused with a clear message.
-    if settings.queue != "local":
+    if settings.queue == "celery" and not (settings.broker_url or "").startswith(
+        ("redis://", "rediss://")
+    ):
         raise ConfigError(
-            f"TALECAST_QUEUE={settings.queue!r} is not available yet; use 'local'"
+            "TALECAST_QUEUE=celery needs TALECAST_BROKER_URL=redis://HOST:PORT/0 "
+            f"(got {settings.broker_url!r})"
         )
-    if settings.storage != "local":
+    if settings.storage == "s3" and not settings.s3_bucket:
         raise ConfigError(
-            f"TALECAST_STORAGE={settings.storage!r} is not available yet; use 'local'"
+            "TALECAST_STORAGE=s3 needs TALECAST_S3_BUCKET (and TALECAST_S3_ENDPOINT_URL "
+            "for a server other than AWS; credentials from AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY)"
         )
 
 

@@ -20,7 +20,7 @@ from talecast.api.state import AppState
 from talecast.api.upload import UploadLimitMiddleware
 from talecast.config import Settings, get_settings
 from talecast.db import make_engine, migrate
-from talecast.jobs.queue import LocalQueue, count_by_status
+from talecast.jobs.queue import count_by_status, make_queue
 from talecast.storage import get_storage
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.db_url)
     migrate(engine)
     storage = get_storage(settings)
-    state = AppState(settings, engine, storage, LocalQueue())
+    state = AppState(settings, engine, storage, make_queue(settings))
     metrics = Metrics(engine)
 
     app = FastAPI(
@@ -118,17 +118,8 @@ def _health(request: Request) -> JSONResponse:
         report["db"] = {"status": "error", "error": str(exc)}
         counts, healthy = {}, False
 
-    pool = request.app.state.pool
-    workers = pool.alive() if pool is not None else 0
-    queue_ok = pool is None or workers > 0 or state.settings.workers == 0
-    report["queue"] = {
-        "status": "ok" if queue_ok else "error",
-        "kind": state.settings.queue,
-        "workers_alive": workers,
-        "workers_configured": state.settings.workers if pool is not None else 0,
-        "stories": counts,
-    }
-    healthy = healthy and queue_ok
+    report["queue"] = _queue_health(request, state, counts)
+    healthy = healthy and report["queue"]["status"] == "ok"
     try:
         state.storage.check()
         report["storage"] = {"status": "ok", "kind": state.settings.storage}
@@ -137,6 +128,27 @@ def _health(request: Request) -> JSONResponse:
         healthy = False
     report["status"] = "ok" if healthy else "error"
     return JSONResponse(report, status_code=200 if healthy else 503)
+
+
+def _queue_health(request: Request, state: AppState, counts: dict[str, int]) -> dict:
+    """The embedded pool's live workers, or whether the Celery broker answers."""
+    if state.settings.queue == "celery":
+        try:
+            state.queue.check()  # type: ignore[attr-defined]
+            return {"status": "ok", "kind": "celery", "broker": "ok", "stories": counts}
+        except Exception as exc:
+            return {"status": "error", "kind": "celery", "broker": str(exc),
+                    "stories": counts}
+    pool = request.app.state.pool
+    workers = pool.alive() if pool is not None else 0
+    queue_ok = pool is None or workers > 0 or state.settings.workers == 0
+    return {
+        "status": "ok" if queue_ok else "error",
+        "kind": state.settings.queue,
+        "workers_alive": workers,
+        "workers_configured": state.settings.workers if pool is not None else 0,
+        "stories": counts,
+    }
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from talecast.api.deps import State
 from talecast.api.state import FinishedRun
@@ -36,7 +37,7 @@ async def download(
     account: Annotated[str, Query()] = "",
     expires: Annotated[str, Query()] = "",
     signature: Annotated[str, Query()] = "",
-) -> FileResponse:
+) -> Response:
     """A run's narration or dialogue track as FLAC, through the signed link a result
     response gave. Supports HTTP range requests. 403 once the link expired or if any
     part of it was changed."""
@@ -52,7 +53,11 @@ async def download(
 
     key = run.narration_key if name == "narration.flac" else run.dialogue_key
     path = state.storage.local_path(key)
-    # TODO(#4): redirect to the storage back end's own URL when files are not local.
+    presign = getattr(state.storage, "presigned_url", None)
+    if path is None and presign is not None:
+        # Object storage serves the bytes (with ranges) itself, for the link's lifetime.
+        remaining_s = max(60, int(expires) - int(time.time()))
+        return RedirectResponse(presign(key, remaining_s), status_code=307)
     if path is None or not path.is_file():
         raise LinkError("the file behind this link no longer exists")
     return FileResponse(

@@ -32,14 +32,16 @@ def serve(
     settings = settings or get_settings()
     _configure_logging(settings.log_level)
     app = create_app(settings)
-    pool = WorkerPool(settings)
+    # With Celery, `talecast worker` processes render, possibly on other machines.
+    pool = WorkerPool(settings) if settings.queue == "local" else None
     app.state.pool = pool
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Runs inside uvicorn, so the workers stop (and give back the stories they
         # were rendering) before uvicorn re-raises the signal that stopped it.
-        pool.start()
+        if pool is not None:
+            pool.start()
         logger.info(
             "server: listening on http://%s:%d (data in %s)",
             host,
@@ -49,7 +51,8 @@ def serve(
         try:
             yield
         finally:
-            pool.stop()
+            if pool is not None:
+                pool.stop()
 
     app.router.lifespan_context = lifespan
     uvicorn.run(

@@ -23,7 +23,9 @@ from talecast.api.errors import FieldError
 from talecast.api.schemas import CreateStoryOut
 from talecast.db import Story
 from talecast.db.models import ACTIVE_STATUSES
+from talecast.dictionaries import merged_replacements
 from talecast.errors import (
+    ExportError,
     QuotaError,
     StoryInputError,
     StoryTooLargeError,
@@ -38,6 +40,11 @@ router = APIRouter()
 FORM_SLACK_BYTES = 64 * 1024  # room for the form fields around the file
 MAX_ID = 2**31 - 1
 UPLOAD_PATH = "/apis/story"
+EXPORT_FORMATS_HELP = (
+    "Extra files to make, as a comma list of mp3, m4b, opus, vtt, srt, words, stems "
+    "(WebVTT, SRT and word timings are always made)"
+)
+MASTER_HELP = "Mastering profile for the exported audio: acx, podcast or r128"
 
 
 @router.post(
@@ -58,10 +65,19 @@ def create_story(
     narrator_voice_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
     folder_id: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
     chosen_dictionaries: Annotated[list[str] | None, Form()] = None,
+    export_formats: Annotated[
+        str | None, Form(max_length=200, description=EXPORT_FORMATS_HELP)
+    ] = None,
+    master: Annotated[str | None, Form(max_length=32, description=MASTER_HELP)] = None,
 ) -> CreateStoryOut:
     """Upload a story file to be narrated. Returns the ``task_id`` to poll with
-    ``GET /story/{task_id}``; rendering happens in the background."""
-    _check_fields(source_language, narrator_voice_id, chosen_dictionaries)
+    ``GET /story/{task_id}``; rendering happens in the background.
+    ``chosen_dictionaries`` (ids from ``GET /dictionaries``) change how words are
+    spoken; ``export_formats`` and ``master`` ask for extra files, listed by
+    ``GET /story-result/{run_id}/files``."""
+    _check_fields(source_language, narrator_voice_id)
+    replacements = _chosen_replacements(state, account, chosen_dictionaries or [])
+    formats, profile = _check_deliverables(export_formats, master)
     data = _read_capped(file, state.settings.max_upload_bytes)
     _check_readable(data)
     _check_quota(state, account)
@@ -86,6 +102,9 @@ def create_story(
                 upload_key=upload_key,
                 upload_name=(file.filename or "")[:255] or None,
                 upload_bytes=len(data),
+                replacements_json=replacements,
+                export_formats=formats,
+                master=profile,
                 created_at=time.time(),
                 attempts=0,
             )
@@ -101,9 +120,7 @@ def create_story(
     return CreateStoryOut(task_id=task_id)
 
 
-def _check_fields(
-    source_language: int, narrator_voice_id: int | None, dictionaries: list[str] | None
-) -> None:
+def _check_fields(source_language: int, narrator_voice_id: int | None) -> None:
     problems: list[tuple[tuple[str | int, ...], str]] = []
     allowed = sorted(language_ids())
     if source_language not in allowed:
@@ -122,22 +139,54 @@ def _check_fields(
             get_voice(narrator_voice_id)
         except VoiceError as exc:
             problems.append((("body", "narrator_voice_id"), str(exc)))
-    problems.extend(_dictionary_problems(dictionaries or []))
     if problems:
         raise FieldError(problems)
 
 
-def _dictionary_problems(values: list[str]) -> list[tuple[tuple[str | int, ...], str]]:
-    """Accept repeated fields or one comma list; every id must exist."""
+def _chosen_replacements(state: State, account: int, values: list[str]) -> str | None:
+    """The chosen dictionaries' merged replacements as JSON (None when none chosen).
+
+    Accepts repeated fields or one comma list; every id must be one of the caller's
+    dictionaries.
+    """
     ids = [
         part.strip() for value in values for part in value.split(",") if part.strip()
     ]
     loc: tuple[str | int, ...] = ("body", "chosen_dictionaries")
-    bad = [value for value in ids if not value.isdigit()]
+    bad = [value for value in ids if not value.isdigit() or len(value) > 18]
     if bad:
-        return [(loc, f"dictionary ids must be integers, got {bad[0]!r}")]
-    # TODO(#6): look ids up once pronunciation dictionaries exist; until then none do.
-    return [(loc, f"unknown dictionary id {value}") for value in ids]
+        raise FieldError([(loc, f"dictionary ids must be integers, got {bad[0]!r}")])
+    if not ids:
+        return None
+    wanted = list(dict.fromkeys(int(value) for value in ids))
+    merged, missing = merged_replacements(state.engine, account, wanted)
+    if missing:
+        raise FieldError([(loc, f"unknown dictionary id {i}") for i in missing])
+    return json.dumps(merged, ensure_ascii=False, separators=(",", ":"))
+
+
+def _check_deliverables(
+    export_formats: str | None, master: str | None
+) -> tuple[str | None, str | None]:
+    """Validated ``export_formats`` ("mp3,vtt") and ``master`` (or None each)."""
+    from talecast.pipeline.export import check_formats, check_master
+
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    formats: str | None = None
+    profile: str | None = None
+    try:
+        names = [part for part in (export_formats or "").split(",") if part.strip()]
+        formats = ",".join(check_formats(names))
+    except ExportError as exc:
+        problems.append((("body", "export_formats"), str(exc)))
+    try:
+        checked = check_master(master.strip() if master else None)
+        profile = checked.name if checked is not None else None
+    except ExportError as exc:
+        problems.append((("body", "master"), str(exc)))
+    if problems:
+        raise FieldError(problems)
+    return formats or None, profile
 
 
 def _read_capped(file: UploadFile, limit: int) -> bytes:

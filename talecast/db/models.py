@@ -1,6 +1,6 @@
-"""Tables: accounts, their API keys, and stories (one row is both task and run).
+"""Tables: accounts, their API keys, pronunciation dictionaries, and stories.
 
-A story row is created when a file is uploaded: ``task_id`` is the url-safe id a client
+A story row is both task and run. It is created when a file is uploaded: ``task_id`` is the url-safe id a client
 polls, ``run_id`` the integer id of its result. Times are Unix seconds (floats), which
 keeps lease arithmetic in the queue trivial on every database.
 """
@@ -8,8 +8,9 @@ keeps lease arithmetic in the queue trivial on every database.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -53,6 +54,21 @@ class ApiKey(Base):
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class Dictionary(Base):
+    """A pronunciation dictionary of an account: terms and what to say instead."""
+
+    __tablename__ = "dictionaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_edited_at: Mapped[float] = mapped_column(Float)
+    terms: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{term, replacement}]
+    languages: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1])
+
+
 class Story(Base):
     """One uploaded story: its request, its place in the queue and its result."""
 
@@ -91,3 +107,11 @@ class Story(Base):
     render_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     transcript_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     chapters_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # Chosen at upload: merged dictionary replacements (a JSON object, snapshotted so
+    # later edits do not change a queued story), export formats ("mp3,vtt"), mastering.
+    replacements_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    export_formats: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    master: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Every stored file of a finished run: JSON [{"name": "transcript.vtt", "size": n}].
+    files_json: Mapped[str | None] = mapped_column(Text, nullable=True)

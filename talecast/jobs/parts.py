@@ -79,7 +79,9 @@ def make_plan(engine: Engine, storage: Storage, settings: Settings,
     from talecast.pipeline.reading import read_story
 
     with engine.begin() as conn:
-        story = conn.execute(select(Story).where(Story.run_id == run_id)).scalar_one()
+        story = conn.execute(select(
+            Story.status, Story.started_at, Story.upload_key, Story.narrator_voice_id,
+        ).where(Story.run_id == run_id)).one()
         if story.status in (SUCCESS, ERROR):
             return None
         conn.execute(update(Story).where(Story.run_id == run_id).values(

@@ -16,7 +16,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
@@ -44,8 +44,19 @@ class LocalQueue:
 
     def submit(self, task_id: str) -> None:
         """Nothing to send: the row was inserted as queued; workers find it."""
-        # TODO(#4): a Celery queue sends the task id to the broker here.
         logger.debug("queue: task %s is waiting for a worker", task_id)
+
+    def check(self) -> None:
+        """The local queue is the database; its health is the database's."""
+
+
+def make_queue(settings: Any) -> TaskQueue:
+    """The queue the settings ask for: ``local`` (default) or ``celery``."""
+    if settings.queue == "celery":
+        from talecast.jobs.celery_app import CeleryQueue
+
+        return CeleryQueue(settings)
+    return LocalQueue()
 
 
 @dataclass(frozen=True)
@@ -74,12 +85,14 @@ def claim_next(conn: Connection, worker_id: str, lease_s: float) -> Claim | None
     """Atomically claim the oldest claimable task, or return None if there is none."""
     now = time.time()
     token = secrets.token_hex(16)
-    # TODO(#4): on PostgreSQL use SELECT ... FOR UPDATE SKIP LOCKED for the subquery.
+    # On PostgreSQL, SKIP LOCKED lets concurrent workers pass over a row another is
+    # claiming instead of queueing behind it; SQLite ignores the clause (one writer).
     oldest = (
         select(Story.run_id)
         .where(_claimable(now))
         .order_by(Story.created_at, Story.run_id)
         .limit(1)
+        .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     row = conn.execute(

@@ -18,5 +18,11 @@ def get_storage(settings: object) -> Storage:
     from talecast.config import Settings
 
     assert isinstance(settings, Settings)
-    # TODO(#4): an S3 back end selected by settings.storage == "s3".
+    if settings.storage == "s3":
+        from talecast.storage.s3 import S3Storage
+
+        store = S3Storage(settings.s3_bucket or "", settings.s3_endpoint_url,
+                          settings.s3_region)
+        store.ensure_bucket()
+        return store
     return LocalStorage(settings.files_dir)

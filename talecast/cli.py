@@ -147,6 +147,31 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dictionaries(args: argparse.Namespace) -> int:
+    from talecast import dictionaries
+    from talecast.config import get_settings
+    from talecast.db import make_engine, migrate
+
+    engine = make_engine(get_settings().db_url)
+    migrate(engine)
+    try:
+        account = dictionaries.account_for_api_key(engine, args.api_key)
+        if args.dictionaries_command == "create":
+            path = Path(args.file)
+            record = dictionaries.create_dictionary(
+                engine, account, path.read_bytes(), path.name, args.name,
+                args.description)
+            print(f"dictionary {record.name!r} created with {len(record.terms)} "
+                  "term(s); its id:")
+            print(record.id)
+        else:
+            for record in dictionaries.list_dictionaries(engine, account):
+                print(f"{record.id:>6}  {len(record.terms):>6} terms  {record.name}")
+    finally:
+        engine.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="talecast", description="Talecast: story files to multi-voice audio.")
@@ -194,6 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke")
     revoke.add_argument("key", help="key id or prefix, as `keys list` shows")
     keys.set_defaults(func=_cmd_keys)
+
+    dicts = sub.add_parser("dictionaries", help="manage pronunciation dictionaries")
+    dicts_sub = dicts.add_subparsers(dest="dictionaries_command", required=True)
+    dict_create = dicts_sub.add_parser(
+        "create", help="store a JSON term list or PLS file; prints the new id last")
+    dict_create.add_argument("file")
+    dict_create.add_argument("--api-key", required=True, help="the account's API key")
+    dict_create.add_argument("--name", help="default: the file's own name or stem")
+    dict_create.add_argument("--description")
+    dict_list = dicts_sub.add_parser("list", help="the account's dictionaries")
+    dict_list.add_argument("--api-key", required=True, help="the account's API key")
+    dicts.set_defaults(func=_cmd_dictionaries)
     return parser
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, Row, delete, insert, select
 
 from talecast.accounts import hash_key
 from talecast.db.models import ApiKey, Dictionary
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 MAX_NAME_CHARS = 255
 MAX_DESCRIPTION_CHARS = 5000
 ENGLISH_ID = 1  # the only language Talecast narrates today (see /source-languages)
+DICTIONARY_COLUMNS = tuple(Dictionary.__table__.columns)
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,10 @@ def list_dictionaries(engine: Engine, account_id: int) -> list[DictionaryRecord]
     """Every dictionary of the account, oldest first."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Dictionary)
+            select(*DICTIONARY_COLUMNS)
             .where(Dictionary.account_id == account_id)
             .order_by(Dictionary.id)
-        ).scalars()
+        ).all()
         return [_record(row) for row in rows]
 
 
@@ -214,14 +215,14 @@ def _load(
         return {}
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Dictionary).where(
+            select(*DICTIONARY_COLUMNS).where(
                 Dictionary.id.in_(wanted), Dictionary.account_id == account_id
             )
-        ).scalars()
+        ).all()
         return {row.id: _record(row) for row in rows}
 
 
-def _record(row: Dictionary) -> DictionaryRecord:
+def _record(row: Row[Any]) -> DictionaryRecord:
     return DictionaryRecord(
         id=row.id,
         account_id=row.account_id,

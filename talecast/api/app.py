@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 import talecast
-from talecast.api import catalogue, routes_files, routes_stories
+from talecast.api import (
+    catalogue,
+    routes_dictionaries,
+    routes_exports,
+    routes_files,
+    routes_stories,
+)
 from talecast.api.deps import app_state
 from talecast.api.errors import install_error_handlers
 from talecast.api.fastlane import BulkResultsLane
@@ -75,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(routes_stories.router)
     api.include_router(catalogue.router)
     api.include_router(routes_files.router)
+    api.include_router(routes_dictionaries.router)
+    api.include_router(routes_exports.router)
     app.include_router(api)
     app.include_router(_service_router())
 

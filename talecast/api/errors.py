@@ -75,8 +75,11 @@ async def _on_talecast_error(request: Request, exc: Exception) -> JSONResponse:
     for error_class, status in STATUS_BY_ERROR:
         if isinstance(exc, error_class):
             return JSONResponse({"detail": str(exc)}, status_code=status)
-    if isinstance(exc, errors.StoryInputError):
+    if isinstance(exc, errors.StoryInputError | errors.DictionaryError):
         body = validation_body([{"loc": ("body", "file"), "msg": str(exc)}])
+        return JSONResponse(body, status_code=422)
+    if isinstance(exc, errors.ExportError | errors.VoiceError):
+        body = validation_body([{"loc": ("body",), "msg": str(exc)}])
         return JSONResponse(body, status_code=422)
     logger.error("request %s %s failed", request.method, request.url.path, exc_info=exc)
     return JSONResponse(

@@ -7,7 +7,7 @@ Dictionaries are per account; another account's ids answer 404. Their ids go int
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -138,7 +138,7 @@ def get_dictionary_details(
     """One dictionary, its terms filtered by ``search_term`` (case-insensitive, in
     the term or its replacement) and cut to the first ``limit``."""
     body = dictionaries.get_dictionary(state.engine, account, dictionary_id).to_camb()
-    terms: list[dict[str, str]] = body["dictionary_terms"]
+    terms: list[dict[str, Any]] = body["dictionary_terms"]
     if search_term:
         needle = search_term.casefold()
         terms = [
@@ -172,6 +172,11 @@ async def _create(
     description: str | None,
 ) -> dict[str, object]:
     data = await upload.read(MAX_DICTIONARY_BYTES + 1)
+    if name is not None and not name.strip():
+        raise field_error(
+            ("body", "name" if field == "file" else "dictionary_name"),
+            "the dictionary name is blank; give a name such as 'Character names'",
+        )
     try:
         record = await run_in_threadpool(
             dictionaries.create_dictionary,

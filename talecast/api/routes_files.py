@@ -1,4 +1,4 @@
-"""Downloads of rendered audio through signed links (no API key needed)."""
+"""Downloads of a run's files through signed links (no API key needed)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from talecast.api.deps import State
+from talecast.api.routes_exports import content_type, stored_files
 from talecast.api.state import FinishedRun
 from talecast.errors import LinkError
 
@@ -19,14 +20,14 @@ router = APIRouter(tags=["Files"])
 
 
 @router.api_route(
-    "/files/{run_id}/{name}",
+    "/files/{run_id}/{name:path}",
     methods=["HEAD"],
     include_in_schema=False,
 )
 @router.api_route(
-    "/files/{run_id}/{name}",
+    "/files/{run_id}/{name:path}",
     methods=["GET"],
-    summary="Download Story Audio",
+    summary="Download Story File",
     response_class=FileResponse,
     responses={200: {"content": {"audio/flac": {}}}, 206: {"description": "A range"}},
 )
@@ -38,9 +39,10 @@ async def download(
     expires: Annotated[str, Query()] = "",
     signature: Annotated[str, Query()] = "",
 ) -> Response:
-    """A run's narration or dialogue track as FLAC, through the signed link a result
-    response gave. Supports HTTP range requests. 403 once the link expired or if any
-    part of it was changed."""
+    """A run's file (the narration or dialogue track as FLAC, or any file
+    ``/story-result/{run_id}/files`` lists) through the signed link a response gave.
+    Supports HTTP range requests. 403 once the link expired or if any part of it was
+    changed."""
     if not all(_is_number(part) for part in (run_id, account, expires)):
         raise LinkError(
             "this file link is not valid (it was altered or truncated); "
@@ -51,7 +53,9 @@ async def download(
     if not isinstance(run, FinishedRun):
         raise LinkError("the file behind this link no longer exists")
 
-    key = run.narration_key if name == "narration.flac" else run.dialogue_key
+    key = _storage_key(state, run, name)
+    if key is None:
+        raise LinkError(f"run {int(run_id)} has no file named {name!r}")
     path = state.storage.local_path(key)
     presign = getattr(state.storage, "presigned_url", None)
     if path is None and presign is not None:
@@ -62,10 +66,21 @@ async def download(
         raise LinkError("the file behind this link no longer exists")
     return FileResponse(
         path,
-        media_type="audio/flac",
-        filename=f"{int(run_id)}-{name}",
+        media_type=content_type(name),
+        filename=f"{int(run_id)}-{name.replace('/', '-')}",
         content_disposition_type="inline",
     )
+
+
+def _storage_key(state: State, run: FinishedRun, name: str) -> str | None:
+    if name == "narration.flac":
+        return run.narration_key
+    if name == "dialogue.flac":
+        return run.dialogue_key
+    for stored in stored_files(state, run):
+        if stored.name == name:
+            return stored.key
+    return None
 
 
 def _is_number(text: str) -> bool:

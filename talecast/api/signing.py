@@ -1,4 +1,4 @@
-"""Signed, expiring links to a run's audio files.
+"""Signed, expiring links to a run's files.
 
 A link names the run, the file, the owning account and an expiry time, and carries an
 HMAC-SHA256 of those four under the server's secret. Anyone holding the link may fetch
@@ -12,10 +12,25 @@ import base64
 import hashlib
 import hmac
 import time
+from urllib.parse import quote
 
 from talecast.errors import LinkError
 
-FILE_NAMES = ("narration.flac", "dialogue.flac")
+FILE_NAMES = ("narration.flac", "dialogue.flac")  # the two every result links to
+MAX_NAME_CHARS = 255
+
+
+def is_file_name(name: str) -> bool:
+    """Whether ``name`` can name a file of a run: a relative path such as
+    ``narration.mp3`` or ``stems/Mary.flac``, without ``..``, control characters or
+    backslashes."""
+    parts = name.split("/")
+    return (
+        0 < len(name) <= MAX_NAME_CHARS
+        and name.isprintable()
+        and "\\" not in name
+        and all(part not in ("", ".", "..") for part in parts)
+    )
 
 
 class LinkSigner:
@@ -31,7 +46,7 @@ class LinkSigner:
         self._recent: dict[tuple[str, int, str, int, int], str] = {}
 
     def _signature(self, run_id: int, name: str, expires: int, account_id: int) -> str:
-        message = f"{run_id}/{name}/{expires}/{account_id}".encode("ascii")
+        message = f"{run_id}/{name}/{expires}/{account_id}".encode()
         digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -50,7 +65,7 @@ class LinkSigner:
         if url is None:
             signature = self._signature(run_id, name, expires, account_id)
             url = (
-                f"{base_url}/apis/files/{run_id}/{name}"
+                f"{base_url}/apis/files/{run_id}/{quote(name, safe='/')}"
                 f"?account={account_id}&expires={expires}&signature={signature}"
             )
             if len(self._recent) >= 4096:
@@ -68,8 +83,14 @@ class LinkSigner:
         now: float | None = None,
     ) -> None:
         """Raise LinkError if the link was altered or has expired."""
-        expected = self._signature(run_id, name, expires, account_id)
-        if name not in FILE_NAMES or not hmac.compare_digest(expected, signature):
+        valid = (
+            is_file_name(name)
+            and signature.isascii()
+            and hmac.compare_digest(
+                self._signature(run_id, name, expires, account_id), signature
+            )
+        )
+        if not valid:
             raise LinkError(
                 "this file link is not valid (it was altered or truncated); "
                 "fetch the run's result again for fresh links"

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talecast.api.catalogue import language_ids
 from talecast.api.deps import AccountId, State
-from talecast.api.errors import FieldError
+from talecast.api.errors import FieldError, field_error
 from talecast.api.schemas import CreateStoryOut
 from talecast.db import Story
 from talecast.db.models import ACTIVE_STATUSES
@@ -153,9 +153,13 @@ def _chosen_replacements(state: State, account: int, values: list[str]) -> str |
         part.strip() for value in values for part in value.split(",") if part.strip()
     ]
     loc: tuple[str | int, ...] = ("body", "chosen_dictionaries")
-    bad = [value for value in ids if not value.isdigit() or len(value) > 18]
+    bad = [v for v in ids if not (v.isascii() and v.isdigit() and len(v) <= 18)]
     if bad:
-        raise FieldError([(loc, f"dictionary ids must be integers, got {bad[0]!r}")])
+        raise field_error(
+            loc,
+            f"dictionary ids must be integers, got {bad[0]!r}; send ids from "
+            "GET /apis/dictionaries, e.g. 3 or '3,4'",
+        )
     if not ids:
         return None
     wanted = list(dict.fromkeys(int(value) for value in ids))

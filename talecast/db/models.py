@@ -1,8 +1,9 @@
 """Tables: accounts, their API keys, pronunciation dictionaries, and stories.
 
-A story row is both task and run. It is created when a file is uploaded: ``task_id`` is the url-safe id a client
-polls, ``run_id`` the integer id of its result. Times are Unix seconds (floats), which
-keeps lease arithmetic in the queue trivial on every database.
+A story row is both task and run. It is created when a file is uploaded: ``task_id``
+is the url-safe id a client polls, ``run_id`` the integer id of its result. Times are
+Unix seconds (floats), which keeps lease arithmetic in the queue trivial on every
+database.
 """
 
 from __future__ import annotations

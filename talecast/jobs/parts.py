@@ -16,7 +16,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,16 +80,18 @@ def make_plan(engine: Engine, storage: Storage, settings: Settings,
     with engine.begin() as conn:
         story = conn.execute(select(
             Story.status, Story.started_at, Story.upload_key, Story.narrator_voice_id,
+            Story.replacements_json,
         ).where(Story.run_id == run_id)).one()
         if story.status in (SUCCESS, ERROR):
             return None
         conn.execute(update(Story).where(Story.run_id == run_id).values(
             status=RUNNING, stage="planning", started_at=story.started_at or time.time(),
             attempts=Story.attempts + 1))
-        upload_key, narrator = story.upload_key, story.narrator_voice_id
-    with storage.open(upload_key) as fh:
+    with storage.open(story.upload_key) as fh:
         document = read_story(fh.read())
-    options = RenderOptions(narrator_voice_id=narrator, profile=settings.voice_profile,
+    options = RenderOptions(narrator_voice_id=story.narrator_voice_id,
+                            profile=settings.voice_profile,
+                            replacements=json.loads(story.replacements_json or "null"),
                             threads=settings.threads_per_worker)
     plan = plan_story(document, options)
     storage.put_bytes(f"runs/{run_id}/plan.json", plan.to_json().encode("utf-8"))
@@ -128,25 +129,27 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
 def assemble_parts(engine: Engine, storage: Storage, settings: Settings, run_id: int,
                    parts: list[Part]) -> dict[str, Any] | None:
     """Join the stored parts into the final files; None if the task is already over."""
-    from talecast.jobs.worker import transcript_json
+    from talecast.jobs.worker import export_and_store, transcript_json
 
     with engine.connect() as conn:
-        status = conn.execute(select(Story.status).where(Story.run_id == run_id)).scalar()
-    if status != RUNNING:
+        story = conn.execute(select(Story.status, Story.export_formats, Story.master)
+                             .where(Story.run_id == run_id)).one()
+    if story.status != RUNNING:
         return None
     set_progress(engine, run_id, 100.0 - ASSEMBLY_SHARE, "assembly")
     plan = load_plan(storage, run_id)
     reader = _PartReader(storage, run_id, parts)
     out_dir = settings.work_dir / f"run-{run_id}"
     result = assemble_story(plan, None, out_dir, samples_for=reader.line)
-    narration_key = f"runs/{run_id}/narration.flac"
-    dialogue_key = f"runs/{run_id}/dialogue.flac"
-    storage.put_file(narration_key, Path(result.narration_path))
-    storage.put_file(dialogue_key, Path(result.dialogue_path))
-    return {"narration_key": narration_key, "dialogue_key": dialogue_key,
+    # Stores narration.flac and dialogue.flac with every other deliverable.
+    files_json = export_and_store(storage, run_id, out_dir, story.export_formats,
+                                  story.master)
+    return {"narration_key": f"runs/{run_id}/narration.flac",
+            "dialogue_key": f"runs/{run_id}/dialogue.flac",
             "duration_s": float(result.duration_s),
             "transcript_json": transcript_json(result.transcript),
-            "chapters_json": json.dumps(result.chapters, separators=(",", ":"))}
+            "chapters_json": json.dumps(result.chapters, separators=(",", ":")),
+            "files_json": files_json}
 
 
 def finish(engine: Engine, run_id: int, **values: Any) -> bool:

@@ -16,6 +16,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,24 @@ from talecast.storage import Storage, get_storage
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_PERIOD_S = 0.5  # also how often progress reaches the database
+RENDER_SHARE = 0.9  # of the progress bar; exporting and storing take the rest
+ALWAYS_EXPORTED = ("vtt", "srt", "words")  # cheap timed text every run gets
+DELIVERABLE_NAMES = (
+    "narration.flac",
+    "dialogue.flac",
+    "transcript.json",
+    "chapters.json",
+    "cast.json",
+    "review.json",
+    "report.json",
+    "narration.mp3",
+    "narration.m4b",
+    "narration.opus",
+    "transcript.vtt",
+    "transcript.srt",
+    "words.json",
+)
+DELIVERABLE_FOLDERS = (("stems", ".flac"), ("acx", ".mp3"))
 
 
 class ClaimLostError(Exception):
@@ -164,9 +183,13 @@ def _render(
 
     with engine.connect() as conn:
         story = conn.execute(
-            select(Story.upload_key, Story.narrator_voice_id).where(
-                Story.run_id == claim.run_id
-            )
+            select(
+                Story.upload_key,
+                Story.narrator_voice_id,
+                Story.replacements_json,
+                Story.export_formats,
+                Story.master,
+            ).where(Story.run_id == claim.run_id)
         ).one()
     with storage.open(story.upload_key) as fh:
         data = fh.read()
@@ -182,6 +205,7 @@ def _render(
     options = RenderOptions(
         narrator_voice_id=story.narrator_voice_id,
         profile=settings.voice_profile,
+        replacements=json.loads(story.replacements_json or "null"),
         threads=settings.threads_per_worker,
     )
     # TODO(#3): limit a render's wall time and end it with status TIMEOUT; today a
@@ -190,22 +214,79 @@ def _render(
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     rendered = render_story(
-        document, out_dir, options, cache_dir=settings.cache_dir, progress=progress
+        document,
+        out_dir,
+        options,
+        cache_dir=settings.cache_dir,
+        progress=lambda f, stage: progress(RENDER_SHARE * f, stage),
     )
     if beat.lost:
         raise ClaimLostError(claim.task_id)
 
-    narration_key = f"runs/{claim.run_id}/narration.flac"
-    dialogue_key = f"runs/{claim.run_id}/dialogue.flac"
-    storage.put_file(narration_key, Path(rendered.narration_path))
-    storage.put_file(dialogue_key, Path(rendered.dialogue_path))
+    files_json = export_and_store(
+        storage,
+        claim.run_id,
+        out_dir,
+        story.export_formats,
+        story.master,
+        lambda f, stage: progress(RENDER_SHARE + (1 - RENDER_SHARE) * f, stage),
+    )
     return {
-        "narration_key": narration_key,
-        "dialogue_key": dialogue_key,
+        "narration_key": f"runs/{claim.run_id}/narration.flac",
+        "dialogue_key": f"runs/{claim.run_id}/dialogue.flac",
         "duration_s": float(rendered.duration_s),
         "transcript_json": transcript_json(rendered.transcript),
         "chapters_json": json.dumps(rendered.chapters, separators=(",", ":")),
+        "files_json": files_json,
     }
+
+
+def export_and_store(
+    storage: Storage,
+    run_id: int,
+    out_dir: Path,
+    export_formats: str | None,
+    master: str | None,
+    progress: Callable[[float, str], None] | None = None,
+) -> str:
+    """Export a rendered run and store every deliverable under ``runs/<run_id>/``.
+
+    Writes the timed text (WebVTT, SRT, word timings) always and the requested formats
+    and mastering (``export_formats`` "mp3,vtt", ``master`` "acx"), then stores the
+    files :func:`deliverable_names` picks. Returns the ``files_json`` column value:
+    JSON ``[{"name": "transcript.vtt", "size": 1234}]``.
+    """
+    from talecast.pipeline.export import export_run
+
+    requested = [f for f in (export_formats or "").split(",") if f]
+    formats = list(dict.fromkeys([*ALWAYS_EXPORTED, *requested]))
+    export_run(out_dir, formats, master=master or None, progress=progress)
+
+    stored = []
+    for name in deliverable_names(out_dir):
+        path = out_dir / name
+        storage.put_file(f"runs/{run_id}/{name}", path)
+        stored.append({"name": name, "size": path.stat().st_size})
+    logger.info(
+        "story run %s: %d files stored", run_id, len(stored), extra={"run_id": run_id}
+    )
+    return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+
+
+def deliverable_names(out_dir: Path) -> list[str]:
+    """The files of a run folder that are offered for download, as relative names.
+
+    The top-level results (audio, transcripts, chapters, cast, review, report) and
+    ``stems/*.flac`` and ``acx/*.mp3``; working files such as ``segments.json`` stay.
+    """
+    names = [name for name in DELIVERABLE_NAMES if (out_dir / name).is_file()]
+    for folder, suffix in DELIVERABLE_FOLDERS:
+        names.extend(
+            f"{folder}/{path.name}"
+            for path in sorted((out_dir / folder).glob(f"*{suffix}"))
+            if path.is_file()
+        )
+    return names
 
 
 def transcript_json(items: list[dict[str, Any]]) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 LEAD_IN_MS = 250
 TAIL_MS = 700
+_QUEUE_BLOCKS = 8  # ~1 s blocks waiting per track writer
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,8 @@ def assemble(
     chapter_bounds: dict[int, list[int]] = {}
     position = 0
 
-    with _flac(narration_path, sample_rate_hz) as narration, \
-            _flac(dialogue_path, sample_rate_hz) as dialogue:
+    with _TrackWriter(narration_path, sample_rate_hz) as narration, \
+            _TrackWriter(dialogue_path, sample_rate_hz) as dialogue:
         def write(audio: np.ndarray, spoken: bool) -> None:
             narration.write(audio)
             dialogue.write(audio if spoken else np.zeros_like(audio))
@@ -159,9 +162,57 @@ def _chapter_list(
     return chapters
 
 
-def _flac(path: Path, sample_rate_hz: int) -> sf.SoundFile:
-    return sf.SoundFile(path, "w", samplerate=sample_rate_hz, channels=1,
-                        format="FLAC", subtype="PCM_16")
+class _TrackWriter:
+    """A FLAC file written by its own thread from a short queue of ~1 s blocks.
+
+    Encoding both tracks on two threads (libsndfile runs without the GIL) keeps assembly
+    from being bound to one core; the bounded queue keeps memory flat.
+    """
+
+    def __init__(self, path: Path, sample_rate_hz: int) -> None:
+        self._file = sf.SoundFile(path, "w", samplerate=sample_rate_hz, channels=1,
+                                  format="FLAC", subtype="PCM_16")
+        self._block = sample_rate_hz
+        self._pending: list[np.ndarray] = []
+        self._pending_samples = 0
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=_QUEUE_BLOCKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def write(self, audio: np.ndarray) -> None:
+        self._pending.append(audio)
+        self._pending_samples += audio.size
+        if self._pending_samples >= self._block:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._pending:
+            self._queue.put(np.concatenate(self._pending))
+        self._pending, self._pending_samples = [], 0
+
+    def _drain(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._file.write(block)
+                except BaseException as exc:  # re-raised in the writing thread
+                    self._error = exc
+
+    def __enter__(self) -> _TrackWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._flush()
+        finally:
+            self._queue.put(None)
+            self._thread.join()
+            self._file.close()
+        if self._error is not None:
+            raise self._error
 
 
 def _ms_to_samples(ms: int, sample_rate_hz: int) -> int:

@@ -49,6 +49,7 @@ class Synthesizer:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads!r}")
         self.threads = threads
+        self._versions: dict[Voice, str] = {}
 
     def synthesize(
         self,
@@ -99,8 +100,12 @@ class Synthesizer:
 
     def engine_version(self, voice: Voice) -> str:
         """Identifies everything that shapes this voice's audio; part of cache keys."""
-        engine = get_engine(voice.engine, self.threads)
-        return f"{engine.version(voice)}|{SYNTH_VERSION}"
+        # Engines read package metadata to build this; it cannot change in a process.
+        known = self._versions.get(voice)
+        if known is None:
+            engine = get_engine(voice.engine, self.threads)
+            known = self._versions[voice] = f"{engine.version(voice)}|{SYNTH_VERSION}"
+        return known
 
     @staticmethod
     def _pieces(text: str, replacements: Mapping[str, str] | None = None) -> list[str]:

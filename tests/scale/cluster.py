@@ -93,6 +93,14 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def part_ids(self, event: str) -> set[str]:
+        """Celery ids of story parts this worker logged as ``received``/``succeeded``."""
+        found = set()
+        for line in self.log().splitlines():
+            if "Task talecast.part[" in line and event in line:
+                found.add(line.split("Task talecast.part[", 1)[1].split("]", 1)[0])
+        return found
+
     def parts_succeeded(self) -> int:
         """How many story parts this worker finished, from its log."""
         return sum(1 for line in self.log().splitlines()

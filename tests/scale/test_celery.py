@@ -64,6 +64,11 @@ def test_sdk_flow_against_celery_postgres_and_s3_with_two_workers(scale_env, tmp
         # Both workers rendered parts of the stories.
         assert all(w.parts_succeeded() > 0 for w in cluster.workers), [
             w.parts_succeeded() for w in cluster.workers]
+        with cluster.client() as client:
+            files = client.get(f"/apis/story-result/{runs[0]}/files",
+                               headers={"x-api-key": key}).json()["files"]
+            vtt = next(f for f in files if f["name"] == "transcript.vtt")
+            assert "<v Ada>" in client.get(vtt["url"]).text
         health = httpx.get(cluster.server.url + "/health").json()
         assert health["queue"]["broker"] == "ok" and health["storage"]["kind"] == "s3"
     finally:
@@ -90,6 +95,10 @@ def test_story_survives_a_worker_killed_mid_render_with_identical_output(
             victim.kill()
             status = _wait(client, key, created["task_id"])
             assert status["status"] == "SUCCESS", status
+            # The part the victim held when it died was delivered again and finished
+            # by the other worker.
+            lost = victim.part_ids("received") - victim.part_ids("succeeded")
+            assert lost and lost <= cluster.workers[1].part_ids("succeeded"), lost
             result = client.get(f"/apis/story-result/{status['run_id']}",
                                 params={"include_transcript": "true"},
                                 headers={"x-api-key": key}).json()

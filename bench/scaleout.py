@@ -1,0 +1,90 @@
+"""Render time of a multi-chapter story with one Celery worker divided by that with two.
+
+Starts Redis, PostgreSQL and S3 (moto) through scripts/services.sh unless the
+``TALECAST_TEST_*`` URLs are already set, then for 1 and 2 workers: starts the API and the
+workers, submits the same story, and times submit -> SUCCESS. Prints both times, the
+speed-up and the efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores). Uses the fast
+voice profile so the parts are CPU-bound but short.
+
+    .venv/bin/python bench/scaleout.py [--chapters 16] [--exchanges 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "scale"))
+
+
+def _services_env() -> dict[str, str]:
+    if os.environ.get("TALECAST_TEST_REDIS_URL"):
+        return {}
+    out = subprocess.run(
+        ["bash", "-c", "source scripts/services.sh start >/dev/null && env"],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines()
+                if line.startswith("TALECAST_TEST_"))
+
+
+def _render_once(workers: int, story: bytes, tmp: Path) -> float:
+    from cluster import Cluster, scale_env_or_none
+
+    env = scale_env_or_none()
+    assert env is not None
+    cluster = Cluster(tmp / f"w{workers}", env, workers=workers).start()
+    try:
+        key = cluster.server.create_key("bench")
+        with cluster.client() as client:
+            started = time.perf_counter()
+            task = client.post("/apis/story", headers={"x-api-key": key},
+                               data={"source_language": "1"},
+                               files={"file": ("s.txt", story, "text/plain")}).json()
+            while True:
+                status = client.get(f"/apis/story/{task['task_id']}",
+                                    headers={"x-api-key": key}).json()
+                if status["status"] != "PENDING":
+                    break
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+        assert status["status"] == "SUCCESS", status
+        return elapsed
+    finally:
+        cluster.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chapters", type=int, default=16)
+    parser.add_argument("--exchanges", type=int, default=24)
+    args = parser.parse_args()
+    started_services = _services_env()
+    os.environ.update(started_services)
+    from cluster import chaptered_story
+
+    story = chaptered_story(args.chapters, args.exchanges).encode()
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            _render_once(1, chaptered_story(2, 2).encode(), tmp / "warm")  # warm caches
+            one = _render_once(1, story, tmp)
+            two = _render_once(2, story, tmp)
+    finally:
+        if started_services:
+            subprocess.run(["bash", "scripts/services.sh", "stop"], cwd=ROOT, check=False)
+    print(json.dumps({"chapters": args.chapters, "lines_per_chapter": 2 * args.exchanges + 2,
+                      "one_worker_s": round(one, 2), "two_workers_s": round(two, 2),
+                      "speedup": round(one / two, 3),
+                      "efficiency": round(one / (2 * two), 3), "target": ">= 0.85"},
+                     indent=1))
+
+
+if __name__ == "__main__":
+    main()

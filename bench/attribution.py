@@ -40,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.novel:
         novels = [n for n in novels if n.name in args.novel]
     if not novels or not scorer.is_file():
-        print(f"No dev set found under {args.eval_dir} (need pdnc/*/novel.txt and "
-              "score_attribution.py); nothing to score.")
+        print(
+            f"No dev set found under {args.eval_dir} (need pdnc/*/novel.txt and "
+            "score_attribution.py); nothing to score."
+        )
         return 0
 
     out_dir = args.keep or Path(tempfile.mkdtemp(prefix="talecast-attr-"))
@@ -55,20 +57,29 @@ def main(argv: list[str] | None = None) -> int:
         timings.append((novel.name, len(text.split()), elapsed))
         with open(out_dir / f"{novel.name}.jsonl", "w", encoding="utf-8") as f:
             for u in result.utterances:
-                f.write(json.dumps({
-                    "novel": novel.name,
-                    "start_char": u.quote.start_char,
-                    "end_char": u.quote.end_char,
-                    "speaker": u.speaker,
-                    "confidence": u.confidence,
-                    "method": u.method,
-                }) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "novel": novel.name,
+                            "start_char": u.quote.start_char,
+                            "end_char": u.quote.end_char,
+                            "speaker": u.speaker,
+                            "confidence": u.confidence,
+                            "method": u.method,
+                        }
+                    )
+                    + "\n"
+                )
 
     command = [
-        sys.executable, str(scorer),
-        "--gold", *[str(n / "quotes.jsonl") for n in novels],
-        "--pred", *[str(out_dir / f"{n.name}.jsonl") for n in novels],
-        "--characters", *[str(n / "characters.jsonl") for n in novels],
+        sys.executable,
+        str(scorer),
+        "--gold",
+        *[str(n / "quotes.jsonl") for n in novels],
+        "--pred",
+        *[str(out_dir / f"{n.name}.jsonl") for n in novels],
+        "--characters",
+        *[str(n / "characters.jsonl") for n in novels],
         "--by-novel",
     ]
     if len(novels) == 1:

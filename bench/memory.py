@@ -36,11 +36,16 @@ print(json.dumps({{"peak_rss_mb": peak_rss_mb(), "audio_s": r.duration_s,
 
 
 def measure(story: Path, tmp: Path, profile: str, tag: str) -> dict:
-    code = CHILD.format(bench=str(Path(__file__).resolve().parent), story=str(story),
-                        out=str(tmp / f"out-{tag}"), cache=str(tmp / f"cache-{tag}"),
-                        profile=profile)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = CHILD.format(
+        bench=str(Path(__file__).resolve().parent),
+        story=str(story),
+        out=str(tmp / f"out-{tag}"),
+        cache=str(tmp / f"cache-{tag}"),
+        profile=profile,
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -61,11 +66,21 @@ def main() -> None:
         long_story.write_text(long_text[: args.chars], encoding="utf-8")
         short = measure(short_story, tmp, args.profile, "short")
         long = measure(long_story, tmp, args.profile, "long")
-    print(json.dumps({"profile": args.profile, "long_source": source,
-                      "long_chars": args.chars, "short": short, "long": long,
-                      "ratio": round(long["peak_rss_mb"] / short["peak_rss_mb"], 3),
-                      "target": "<= 1.2", "bench_process_mb": round(peak_rss_mb(), 1)},
-                     indent=1))
+    print(
+        json.dumps(
+            {
+                "profile": args.profile,
+                "long_source": source,
+                "long_chars": args.chars,
+                "short": short,
+                "long": long,
+                "ratio": round(long["peak_rss_mb"] / short["peak_rss_mb"], 3),
+                "target": "<= 1.2",
+                "bench_process_mb": round(peak_rss_mb(), 1),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

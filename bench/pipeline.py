@@ -41,8 +41,13 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        result = render_story(document, Path(tmp) / "out", options,
-                              cache_dir=Path(tmp) / "cache", synthesizer=synth)
+        result = render_story(
+            document,
+            Path(tmp) / "out",
+            options,
+            cache_dir=Path(tmp) / "cache",
+            synthesizer=synth,
+        )
         pipeline_s = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -50,11 +55,17 @@ def main() -> None:
         synth.raw_synthesize(line.text, get_voice(line.voice_id))
     raw_s = time.perf_counter() - started
 
-    figures = {"story": Path(args.story).name, "profile": args.profile,
-               "threads": args.threads, "lines": len(plan.lines),
-               "audio_s": round(result.duration_s, 1),
-               "pipeline_wall_s": round(pipeline_s, 2), "raw_engines_s": round(raw_s, 2),
-               "ratio": round(pipeline_s / raw_s, 3), "target": "<= 1.10"}
+    figures = {
+        "story": Path(args.story).name,
+        "profile": args.profile,
+        "threads": args.threads,
+        "lines": len(plan.lines),
+        "audio_s": round(result.duration_s, 1),
+        "pipeline_wall_s": round(pipeline_s, 2),
+        "raw_engines_s": round(raw_s, 2),
+        "ratio": round(pipeline_s / raw_s, 3),
+        "target": "<= 1.10",
+    }
     print(json.dumps(figures, indent=1))
 
 

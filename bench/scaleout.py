@@ -29,9 +29,16 @@ def _services_env() -> dict[str, str]:
         return {}
     out = subprocess.run(
         ["bash", "-c", "source scripts/services.sh start >/dev/null && env"],
-        cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return dict(line.split("=", 1) for line in out.splitlines()
-                if line.startswith("TALECAST_TEST_"))
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return dict(
+        line.split("=", 1)
+        for line in out.splitlines()
+        if line.startswith("TALECAST_TEST_")
+    )
 
 
 def _render_once(workers: int, story: bytes, tmp: Path) -> float:
@@ -44,12 +51,16 @@ def _render_once(workers: int, story: bytes, tmp: Path) -> float:
         key = cluster.server.create_key("bench")
         with cluster.client() as client:
             started = time.perf_counter()
-            task = client.post("/apis/story", headers={"x-api-key": key},
-                               data={"source_language": "1"},
-                               files={"file": ("s.txt", story, "text/plain")}).json()
+            task = client.post(
+                "/apis/story",
+                headers={"x-api-key": key},
+                data={"source_language": "1"},
+                files={"file": ("s.txt", story, "text/plain")},
+            ).json()
             while True:
-                status = client.get(f"/apis/story/{task['task_id']}",
-                                    headers={"x-api-key": key}).json()
+                status = client.get(
+                    f"/apis/story/{task['task_id']}", headers={"x-api-key": key}
+                ).json()
                 if status["status"] != "PENDING":
                     break
                 time.sleep(0.1)
@@ -78,12 +89,23 @@ def main() -> None:
             two = _render_once(2, story, tmp)
     finally:
         if started_services:
-            subprocess.run(["bash", "scripts/services.sh", "stop"], cwd=ROOT, check=False)
-    print(json.dumps({"chapters": args.chapters, "lines_per_chapter": 2 * args.exchanges + 2,
-                      "one_worker_s": round(one, 2), "two_workers_s": round(two, 2),
-                      "speedup": round(one / two, 3),
-                      "efficiency": round(one / (2 * two), 3), "target": ">= 0.85"},
-                     indent=1))
+            subprocess.run(
+                ["bash", "scripts/services.sh", "stop"], cwd=ROOT, check=False
+            )
+    print(
+        json.dumps(
+            {
+                "chapters": args.chapters,
+                "lines_per_chapter": 2 * args.exchanges + 2,
+                "one_worker_s": round(one, 2),
+                "two_workers_s": round(two, 2),
+                "speedup": round(one / two, 3),
+                "efficiency": round(one / (2 * two), 3),
+                "target": ">= 0.85",
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -40,27 +40,37 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         check_master(args.master)
     document = read_story_file(args.story)
     replacements = _load_dictionaries(args.dictionary)
-    options = RenderOptions(narrator_voice_id=args.narrator, profile=args.profile,
-                            replacements=replacements, threads=args.threads)
+    options = RenderOptions(
+        narrator_voice_id=args.narrator,
+        profile=args.profile,
+        replacements=replacements,
+        threads=args.threads,
+    )
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_data_dir() / "cache"
     out_dir = Path(args.output)
     with ProgressBar("rendering", enabled=not args.quiet) as bar:
-        result = render_story(document, out_dir, options, cache_dir=cache_dir,
-                              progress=bar.update)
+        result = render_story(
+            document, out_dir, options, cache_dir=cache_dir, progress=bar.update
+        )
     if args.export or args.master:
         _export(out_dir, args.export, args.master, args.quiet)
     speakers = len(result.cast) - 1
-    print(f"{out_dir}: {result.duration_s:.1f} s of audio, {len(result.transcript)} "
-          f"transcript items, {speakers} character voice(s) plus the narrator")
+    print(
+        f"{out_dir}: {result.duration_s:.1f} s of audio, {len(result.transcript)} "
+        f"transcript items, {speakers} character voice(s) plus the narrator"
+    )
     return 0
 
 
-def _export(out_dir: Path, formats: str | None, master: str | None, quiet: bool) -> None:
+def _export(
+    out_dir: Path, formats: str | None, master: str | None, quiet: bool
+) -> None:
     from talecast.pipeline.export import export_run
 
     with ProgressBar("exporting", enabled=not quiet) as bar:
-        written = export_run(out_dir, _split_list(formats), master=master,
-                             progress=bar.update)
+        written = export_run(
+            out_dir, _split_list(formats), master=master, progress=bar.update
+        )
     for name, path in written.items():
         logger.info("export: %s written to %s", name, path)
 
@@ -86,15 +96,30 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     voices = list_voices(available_only=not args.all)
     if args.json:
         for v in voices:
-            print(json.dumps({"id": v.id, "name": v.name, "gender": v.gender,
-                              "age": v.age, "language": v.language, "engine": v.engine,
-                              "licence": v.licence, "profiles": sorted(v.profiles)}))
+            print(
+                json.dumps(
+                    {
+                        "id": v.id,
+                        "name": v.name,
+                        "gender": v.gender,
+                        "age": v.age,
+                        "language": v.language,
+                        "engine": v.engine,
+                        "licence": v.licence,
+                        "profiles": sorted(v.profiles),
+                    }
+                )
+            )
         return 0
-    print(f"{'id':>5}  {'name':<22} {'gender':<7} {'age':>4}  {'lang':<6} "
-          f"{'engine':<8} {'profiles':<13} licence")
+    print(
+        f"{'id':>5}  {'name':<22} {'gender':<7} {'age':>4}  {'lang':<6} "
+        f"{'engine':<8} {'profiles':<13} licence"
+    )
     for v in voices:
-        print(f"{v.id:>5}  {v.name:<22} {v.gender:<7} {v.age or '':>4}  {v.language:<6} "
-              f"{v.engine:<8} {','.join(sorted(v.profiles)):<13} {v.licence}")
+        print(
+            f"{v.id:>5}  {v.name:<22} {v.gender:<7} {v.age or '':>4}  {v.language:<6} "
+            f"{v.engine:<8} {','.join(sorted(v.profiles)):<13} {v.licence}"
+        )
     return 0
 
 
@@ -106,11 +131,18 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     result = attribute(document.text)
     if args.jsonl:
         for utt in result.utterances:
-            print(json.dumps({"start_char": utt.quote.start_char,
-                              "end_char": utt.quote.end_char, "text": utt.quote.text,
-                              "speaker": utt.speaker,
-                              "confidence": round(utt.confidence, 3)},
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "start_char": utt.quote.start_char,
+                        "end_char": utt.quote.end_char,
+                        "text": utt.quote.text,
+                        "speaker": utt.speaker,
+                        "confidence": round(utt.confidence, 3),
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return 0
     for utt in result.utterances:
         print(f"{utt.confidence:4.2f}  {utt.speaker:<20} {utt.quote.text[:70]!r}")
@@ -159,10 +191,17 @@ def _cmd_dictionaries(args: argparse.Namespace) -> int:
         if args.dictionaries_command == "create":
             path = Path(args.file)
             record = dictionaries.create_dictionary(
-                engine, account, path.read_bytes(), path.name, args.name,
-                args.description)
-            print(f"dictionary {record.name!r} created with {len(record.terms)} "
-                  "term(s); its id:")
+                engine,
+                account,
+                path.read_bytes(),
+                path.name,
+                args.name,
+                args.description,
+            )
+            print(
+                f"dictionary {record.name!r} created with {len(record.terms)} "
+                "term(s); its id:"
+            )
             print(record.id)
         else:
             for record in dictionaries.list_dictionaries(engine, account):
@@ -174,21 +213,32 @@ def _cmd_dictionaries(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    parser = argparse.ArgumentParser(prog="talecast", description="Talecast: story files to multi-voice audio.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser = argparse.ArgumentParser(
+        prog="talecast", description="Talecast: story files to multi-voice audio."
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and debug logs"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     conv = sub.add_parser("convert", help="render a story file to audio")
     conv.add_argument("story")
     conv.add_argument("-o", "--output", required=True, help="output directory")
-    conv.add_argument("--narrator", type=int, help="narrator voice id (see `talecast voices`)")
+    conv.add_argument(
+        "--narrator", type=int, help="narrator voice id (see `talecast voices`)"
+    )
     conv.add_argument("--profile", choices=["neural", "fast"], default="neural")
-    conv.add_argument("--threads", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    conv.add_argument(
+        "--threads", type=int, default=max(1, min(2, os.cpu_count() or 1))
+    )
     conv.add_argument("--cache-dir", help="line cache (default: DATA_DIR/cache)")
     conv.add_argument("--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems")
     conv.add_argument("--master", choices=["acx", "podcast", "r128"])
-    conv.add_argument("--dictionary", action="append",
-                      help="pronunciation dictionary (JSON term list or PLS); repeatable")
+    conv.add_argument(
+        "--dictionary",
+        action="append",
+        help="pronunciation dictionary (JSON term list or PLS); repeatable",
+    )
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(func=_cmd_convert)
 
@@ -207,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_cmd_serve)
 
-    worker = sub.add_parser("worker", help="run a Celery worker (TALECAST_QUEUE=celery)")
+    worker = sub.add_parser(
+        "worker", help="run a Celery worker (TALECAST_QUEUE=celery)"
+    )
     worker.add_argument("--concurrency", type=int, default=1)
     worker.set_defaults(func=_cmd_worker)
 
@@ -223,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     dicts = sub.add_parser("dictionaries", help="manage pronunciation dictionaries")
     dicts_sub = dicts.add_subparsers(dest="dictionaries_command", required=True)
     dict_create = dicts_sub.add_parser(
-        "create", help="store a JSON term list or PLS file; prints the new id last")
+        "create", help="store a JSON term list or PLS file; prints the new id last"
+    )
     dict_create.add_argument("file")
     dict_create.add_argument("--api-key", required=True, help="the account's API key")
     dict_create.add_argument("--name", help="default: the file's own name or stem")
@@ -237,8 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``talecast`` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
@@ -253,8 +308,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
         if args.debug:
             raise
-        print(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
-              "(run with --debug for details)", file=sys.stderr)
+        print(
+            f"Error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+            "(run with --debug for details)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -16,14 +16,28 @@ STORY = ROOT / "examples" / "lighthouse.md"
 
 def run(*args, cwd=None, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "talecast.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "talecast.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
 
 
 def test_convert_writes_narration_dialogue_transcript_and_cast(tmp_path):
     out = tmp_path / "out"
-    proc = run("convert", STORY, "-o", out, "--profile", "fast", "--cache-dir",
-               tmp_path / "cache")
+    proc = run(
+        "convert",
+        STORY,
+        "-o",
+        out,
+        "--profile",
+        "fast",
+        "--cache-dir",
+        tmp_path / "cache",
+    )
     assert proc.returncode == 0, proc.stderr
     for name in ("narration.flac", "dialogue.flac", "transcript.json", "cast.json"):
         assert (out / name).stat().st_size > 0, name
@@ -39,8 +53,19 @@ def test_convert_with_chosen_narrator_uses_that_voice(tmp_path):
     fast = [v for v in voices if "fast" in v["profiles"]]
     chosen = fast[-1]["id"]
     out = tmp_path / "out"
-    proc = run("convert", STORY, "-o", out, "--profile", "fast", "--narrator", chosen,
-               "--cache-dir", tmp_path / "cache", "-q")
+    proc = run(
+        "convert",
+        STORY,
+        "-o",
+        out,
+        "--profile",
+        "fast",
+        "--narrator",
+        chosen,
+        "--cache-dir",
+        tmp_path / "cache",
+        "-q",
+    )
     assert proc.returncode == 0, proc.stderr
     cast = json.loads((out / "cast.json").read_text())
     assert cast["Narrator"]["voice_id"] == chosen
@@ -64,17 +89,20 @@ def test_attribute_jsonl_gives_offsets_into_the_text_and_speakers():
     assert len(rows) >= 10
     for row in rows:
         assert set(row) == {"start_char", "end_char", "text", "speaker", "confidence"}
-        assert row["text"] in text[row["start_char"]:row["end_char"]]
+        assert row["text"] in text[row["start_char"] : row["end_char"]]
         assert 0 <= row["confidence"] <= 1
     assert rows[0]["speaker"] == "Martha"
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "empty"),
-    (b"   \n\t\n", "blank"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, ""),
-    (b"PK\x03\x04 not really a zip", ""),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "empty"),
+        (b"   \n\t\n", "blank"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, ""),
+        (b"PK\x03\x04 not really a zip", ""),
+    ],
+)
 def test_convert_bad_input_prints_one_error_line_and_fails(tmp_path, content, expected):
     story = tmp_path / "story.bin"
     story.write_bytes(content)
@@ -94,10 +122,20 @@ def test_convert_missing_file_is_one_error_line(tmp_path):
 
 def test_story_without_dialogue_is_narrated_by_the_narrator_alone(tmp_path):
     story = tmp_path / "plain.txt"
-    story.write_text("The river ran on. Nobody said a word that night.\n\nMorning came.\n")
+    story.write_text(
+        "The river ran on. Nobody said a word that night.\n\nMorning came.\n"
+    )
     out = tmp_path / "out"
-    proc = run("convert", story, "-o", out, "--profile", "fast", "--cache-dir",
-               tmp_path / "cache")
+    proc = run(
+        "convert",
+        story,
+        "-o",
+        out,
+        "--profile",
+        "fast",
+        "--cache-dir",
+        tmp_path / "cache",
+    )
     assert proc.returncode == 0, proc.stderr
     transcript = json.loads((out / "transcript.json").read_text())
     assert {t["speaker"] for t in transcript} == {"Narrator"}

@@ -36,15 +36,19 @@ def test_create_prints_the_new_id_last_and_stores_it_for_the_key(
     path = tmp_path / "names.pls"
     path.write_text(PLS, encoding="utf-8")
 
-    assert main(["dictionaries", "create", str(path), "--api-key", key,
-                 "--name", "Names"]) == 0
+    assert (
+        main(["dictionaries", "create", str(path), "--api-key", key, "--name", "Names"])
+        == 0
+    )
     new_id = int(capsys.readouterr().out.strip().splitlines()[-1])
 
     engine = make_engine(get_settings().db_url)
     account = dictionaries.account_for_api_key(engine, key)
     stored = dictionaries.get_dictionary(engine, account, new_id)
     assert (stored.name, stored.replacements()) == (
-        "Names", {"Hermione": "her my oh nee", "Siobhan": "shiv awn"})
+        "Names",
+        {"Hermione": "her my oh nee", "Siobhan": "shiv awn"},
+    )
     other_account = dictionaries.account_for_api_key(engine, other)
     assert dictionaries.list_dictionaries(engine, other_account) == []
     engine.dispose()

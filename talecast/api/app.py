@@ -145,8 +145,12 @@ def _queue_health(request: Request, state: AppState, counts: dict[str, int]) -> 
             state.queue.check()  # type: ignore[attr-defined]
             return {"status": "ok", "kind": "celery", "broker": "ok", "stories": counts}
         except Exception as exc:
-            return {"status": "error", "kind": "celery", "broker": str(exc),
-                    "stories": counts}
+            return {
+                "status": "error",
+                "kind": "celery",
+                "broker": str(exc),
+                "stories": counts,
+            }
     pool = request.app.state.pool
     workers = pool.alive() if pool is not None else 0
     queue_ok = pool is None or workers > 0 or state.settings.workers == 0

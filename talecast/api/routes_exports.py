@@ -18,9 +18,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from talecast.api.deps import AccountId, BaseUrl, State
-from talecast.api.state import AppState, FinishedRun, RunState
-from talecast.db import Story, StoryStatus
-from talecast.errors import NotFoundError, RunNotReadyError
+from talecast.api.state import AppState, FinishedRun, finished_run
+from talecast.db import Story
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +33,6 @@ CONTENT_TYPES = {
     ".vtt": "text/vtt",
     ".srt": "application/x-subrip",
     ".json": "application/json",
-}
-PUBLIC_STATUS = {
-    StoryStatus.QUEUED.value: "PENDING",
-    StoryStatus.RUNNING.value: "PENDING",
-    StoryStatus.ERROR.value: "ERROR",
 }
 
 
@@ -128,18 +122,6 @@ def get_run_chapters(
         ).scalar_one()
     chapters: list[dict[str, Any]] = json.loads(raw or "[]")
     return chapters
-
-
-def finished_run(state: AppState, account: int, run_id: int) -> FinishedRun:
-    """The caller's finished run; NotFoundError (404) or RunNotReadyError (400)."""
-    run = state.lookup_runs(account, [run_id]).get(run_id)
-    if run is None:
-        raise NotFoundError(f"no story run with id {run_id}")
-    if isinstance(run, RunState):
-        raise RunNotReadyError(
-            f"run {run_id} has no result: its status is {PUBLIC_STATUS[run.status]}"
-        )
-    return run
 
 
 def stored_files(state: AppState, run: FinishedRun) -> list[StoredFile]:

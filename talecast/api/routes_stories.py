@@ -18,22 +18,22 @@ from talecast.api.schemas import (
     RunIDsRequestPayload,
     StoryStatusOut,
 )
-from talecast.api.state import MAX_DB_INT, AppState, FinishedRun, RunState
+from talecast.api.state import (
+    MAX_DB_INT,
+    PUBLIC_STATUS,
+    AppState,
+    FinishedRun,
+    RunState,
+    finished_run,
+)
 from talecast.api.upload import router as upload_router
 from talecast.db import Story, StoryStatus
-from talecast.errors import NotFoundError, RunNotReadyError
+from talecast.errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter()
 router.include_router(upload_router)
-
-PUBLIC_STATUS = {
-    StoryStatus.QUEUED.value: "PENDING",
-    StoryStatus.RUNNING.value: "PENDING",
-    StoryStatus.SUCCESS.value: "SUCCESS",
-    StoryStatus.ERROR.value: "ERROR",
-}
 
 
 @router.get(
@@ -88,13 +88,7 @@ async def get_story_run_info(
     """Links to the narration (``audio_url``) and the dialogue-only track
     (``dialogue_url``), valid for 24 hours, and the transcript when
     ``include_transcript=true``."""
-    run = state.lookup_runs(account, [run_id]).get(run_id)
-    if run is None:
-        raise NotFoundError(f"no story run with id {run_id}")
-    if isinstance(run, RunState):
-        raise RunNotReadyError(
-            f"run {run_id} has no result: its status is {PUBLIC_STATUS[run.status]}"
-        )
+    run = finished_run(state, account, run_id)
     body = result_json(state, base, run, time.time(), include_transcript)
     return Response(body.encode("utf-8"), media_type="application/json")
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from talecast.api.signing import LinkSigner
 from talecast.config import Settings
 from talecast.db import ApiKey, Story, StoryStatus
+from talecast.errors import NotFoundError, RunNotReadyError
 from talecast.jobs.queue import TaskQueue
 from talecast.storage import Storage
 
@@ -146,3 +147,24 @@ class AppState:
         self._runs[run.run_id] = run
         if len(self._runs) > RESULT_CACHE_RUNS:
             self._runs.popitem(last=False)
+
+
+# The status a client sees for each stored status.
+PUBLIC_STATUS = {
+    StoryStatus.QUEUED.value: "PENDING",
+    StoryStatus.RUNNING.value: "PENDING",
+    StoryStatus.SUCCESS.value: "SUCCESS",
+    StoryStatus.ERROR.value: "ERROR",
+}
+
+
+def finished_run(state: AppState, account: int, run_id: int) -> FinishedRun:
+    """The caller's finished run; NotFoundError (404) or RunNotReadyError (400)."""
+    run = state.lookup_runs(account, [run_id]).get(run_id)
+    if run is None:
+        raise NotFoundError(f"no story run with id {run_id}")
+    if isinstance(run, RunState):
+        raise RunNotReadyError(
+            f"run {run_id} has no result: its status is {PUBLIC_STATUS[run.status]}"
+        )
+    return run

@@ -90,8 +90,12 @@ def plan_task(self: Any, task_id: str) -> None:
         return
     except Exception as exc:  # a bug, not the user's input
         logger.error("story run %s: planning failed", run_id, exc_info=True)
-        steps.fail(engine, run_id, "INTERNAL_ERROR",
-                   f"planning failed because of an internal error ({type(exc).__name__})")
+        steps.fail(
+            engine,
+            run_id,
+            "INTERNAL_ERROR",
+            f"planning failed because of an internal error ({type(exc).__name__})",
+        )
         return
     if parts is None:
         return
@@ -111,13 +115,16 @@ def part_task(self: Any, run_id: int, first: int, last: int, total: int) -> int:
         steps.fail(engine, run_id, exc.reason, str(exc))
         raise
     done = _redis(settings).incr(PROGRESS_KEY.format(run_id=run_id))
-    steps.set_progress(engine, run_id, steps.part_progress(int(done), total), "synthesis")
+    steps.set_progress(
+        engine, run_id, steps.part_progress(int(done), total), "synthesis"
+    )
     return first
 
 
 @app.task(name="talecast.assemble", bind=True, max_retries=20)
-def assemble_task(self: Any, _results: list[int], run_id: int,
-                  payload: list[list[int]]) -> None:
+def assemble_task(
+    self: Any, _results: list[int], run_id: int, payload: list[list[int]]
+) -> None:
     """Join the parts into the narration, dialogue track and transcript."""
     settings, engine, storage = _context()
     parts = [steps.Part(first, last) for first, last in payload]
@@ -130,8 +137,9 @@ def assemble_task(self: Any, _results: list[int], run_id: int,
         steps.fail(engine, run_id, exc.reason, str(exc))
         return
     if values is not None and steps.finish(engine, run_id, **values):
-        logger.info("story run %s: finished (%.1f s of audio)", run_id,
-                    values["duration_s"])
+        logger.info(
+            "story run %s: finished (%.1f s of audio)", run_id, values["duration_s"]
+        )
 
 
 class CeleryQueue:
@@ -153,14 +161,26 @@ def run_worker(concurrency: int = 1) -> None:
     """Run a Celery worker in this process (the ``talecast worker`` command)."""
     settings = get_settings()
     if settings.queue != "celery" or not settings.broker_url:
-        raise TalecastError("talecast worker needs TALECAST_QUEUE=celery and "
-                            "TALECAST_BROKER_URL=redis://HOST:PORT/0")
+        raise TalecastError(
+            "talecast worker needs TALECAST_QUEUE=celery and "
+            "TALECAST_BROKER_URL=redis://HOST:PORT/0"
+        )
     from talecast.db import migrate
 
     migrate(make_engine(settings.db_url))
-    app.worker_main(["worker", "--loglevel", settings.log_level, "--pool", "prefork",
-                     "--concurrency", str(concurrency), "--without-gossip",
-                     "--without-mingle"])
+    app.worker_main(
+        [
+            "worker",
+            "--loglevel",
+            settings.log_level,
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 @lru_cache(maxsize=4)

@@ -69,36 +69,56 @@ def run_id_of(engine: Engine, task_id: str) -> int | None:
     """The run id of a story task, or None if there is no such task."""
     with engine.connect() as conn:
         return conn.execute(
-            select(Story.run_id).where(Story.task_id == task_id)).scalar()
+            select(Story.run_id).where(Story.task_id == task_id)
+        ).scalar()
 
 
-def make_plan(engine: Engine, storage: Storage, settings: Settings,
-              run_id: int) -> list[Part] | None:
+def make_plan(
+    engine: Engine, storage: Storage, settings: Settings, run_id: int
+) -> list[Part] | None:
     """Read and plan the story; store the plan. None when the task is already over."""
     from talecast.pipeline.reading import read_story
 
     with engine.begin() as conn:
-        story = conn.execute(select(
-            Story.status, Story.started_at, Story.upload_key, Story.narrator_voice_id,
-            Story.replacements_json,
-        ).where(Story.run_id == run_id)).one()
+        story = conn.execute(
+            select(
+                Story.status,
+                Story.started_at,
+                Story.upload_key,
+                Story.narrator_voice_id,
+                Story.replacements_json,
+            ).where(Story.run_id == run_id)
+        ).one()
         if story.status in (SUCCESS, ERROR):
             return None
-        conn.execute(update(Story).where(Story.run_id == run_id).values(
-            status=RUNNING, stage="planning", started_at=story.started_at or time.time(),
-            attempts=Story.attempts + 1))
+        conn.execute(
+            update(Story)
+            .where(Story.run_id == run_id)
+            .values(
+                status=RUNNING,
+                stage="planning",
+                started_at=story.started_at or time.time(),
+                attempts=Story.attempts + 1,
+            )
+        )
     with storage.open(story.upload_key) as fh:
         document = read_story(fh.read())
-    options = RenderOptions(narrator_voice_id=story.narrator_voice_id,
-                            profile=settings.voice_profile,
-                            replacements=json.loads(story.replacements_json or "null"),
-                            threads=settings.threads_per_worker)
+    options = RenderOptions(
+        narrator_voice_id=story.narrator_voice_id,
+        profile=settings.voice_profile,
+        replacements=json.loads(story.replacements_json or "null"),
+        threads=settings.threads_per_worker,
+    )
     plan = plan_story(document, options)
     storage.put_bytes(f"runs/{run_id}/plan.json", plan.to_json().encode("utf-8"))
     set_progress(engine, run_id, PLAN_SHARE, "synthesis")
     parts = split_parts(plan)
-    logger.info("story run %s: planned %d lines in %d parts", run_id, len(plan.lines),
-                len(parts))
+    logger.info(
+        "story run %s: planned %d lines in %d parts",
+        run_id,
+        len(plan.lines),
+        len(parts),
+    )
     return parts
 
 
@@ -120,20 +140,31 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
     joined = np.concatenate(clips) if clips else np.zeros(0, np.int16)
     storage.put_bytes(key + ".flac", _encode(joined))
     # The index goes last: its presence means the part is complete.
-    storage.put_bytes(key + ".json", json.dumps(
-        {"first": part.first, "last": part.last,
-         "lengths": [int(c.size) for c in clips]}).encode("utf-8"))
+    storage.put_bytes(
+        key + ".json",
+        json.dumps(
+            {
+                "first": part.first,
+                "last": part.last,
+                "lengths": [int(c.size) for c in clips],
+            }
+        ).encode("utf-8"),
+    )
     return True
 
 
-def assemble_parts(engine: Engine, storage: Storage, settings: Settings, run_id: int,
-                   parts: list[Part]) -> dict[str, Any] | None:
+def assemble_parts(
+    engine: Engine, storage: Storage, settings: Settings, run_id: int, parts: list[Part]
+) -> dict[str, Any] | None:
     """Join the stored parts into the final files; None if the task is already over."""
     from talecast.jobs.worker import export_and_store, transcript_json
 
     with engine.connect() as conn:
-        story = conn.execute(select(Story.status, Story.export_formats, Story.master)
-                             .where(Story.run_id == run_id)).one()
+        story = conn.execute(
+            select(Story.status, Story.export_formats, Story.master).where(
+                Story.run_id == run_id
+            )
+        ).one()
     if story.status != RUNNING:
         return None
     set_progress(engine, run_id, 100.0 - ASSEMBLY_SHARE, "assembly")
@@ -142,14 +173,17 @@ def assemble_parts(engine: Engine, storage: Storage, settings: Settings, run_id:
     out_dir = settings.work_dir / f"run-{run_id}"
     result = assemble_story(plan, None, out_dir, samples_for=reader.line)
     # Stores narration.flac and dialogue.flac with every other deliverable.
-    files_json = export_and_store(storage, run_id, out_dir, story.export_formats,
-                                  story.master)
-    return {"narration_key": f"runs/{run_id}/narration.flac",
-            "dialogue_key": f"runs/{run_id}/dialogue.flac",
-            "duration_s": float(result.duration_s),
-            "transcript_json": transcript_json(result.transcript),
-            "chapters_json": json.dumps(result.chapters, separators=(",", ":")),
-            "files_json": files_json}
+    files_json = export_and_store(
+        storage, run_id, out_dir, story.export_formats, story.master
+    )
+    return {
+        "narration_key": f"runs/{run_id}/narration.flac",
+        "dialogue_key": f"runs/{run_id}/dialogue.flac",
+        "duration_s": float(result.duration_s),
+        "transcript_json": transcript_json(result.transcript),
+        "chapters_json": json.dumps(result.chapters, separators=(",", ":")),
+        "files_json": files_json,
+    }
 
 
 def finish(engine: Engine, run_id: int, **values: Any) -> bool:
@@ -157,29 +191,50 @@ def finish(engine: Engine, run_id: int, **values: Any) -> bool:
     with engine.begin() as conn:
         started = conn.execute(select(Story.started_at).where(Story.run_id == run_id))
         began = started.scalar() or time.time()
-        done = conn.execute(update(Story).where(
-            Story.run_id == run_id, Story.status == RUNNING).values(
-            status=SUCCESS, progress=100.0, stage="done", finished_at=time.time(),
-            render_s=round(time.time() - began, 3), **values))
+        done = conn.execute(
+            update(Story)
+            .where(Story.run_id == run_id, Story.status == RUNNING)
+            .values(
+                status=SUCCESS,
+                progress=100.0,
+                stage="done",
+                finished_at=time.time(),
+                render_s=round(time.time() - began, 3),
+                **values,
+            )
+        )
     return done.rowcount == 1
 
 
 def fail(engine: Engine, run_id: int, reason: str, message: str) -> bool:
     """End the task as ERROR with a machine reason and a human message."""
     with engine.begin() as conn:
-        done = conn.execute(update(Story).where(
-            Story.run_id == run_id, Story.status.in_([QUEUED, RUNNING])).values(
-            status=ERROR, stage="failed", exception_reason=reason, message=message,
-            finished_at=time.time()))
+        done = conn.execute(
+            update(Story)
+            .where(Story.run_id == run_id, Story.status.in_([QUEUED, RUNNING]))
+            .values(
+                status=ERROR,
+                stage="failed",
+                exception_reason=reason,
+                message=message,
+                finished_at=time.time(),
+            )
+        )
     return done.rowcount == 1
 
 
 def set_progress(engine: Engine, run_id: int, percent: float, stage: str) -> None:
     """Record progress (never moving it backwards) while the task runs."""
     with engine.begin() as conn:
-        conn.execute(update(Story).where(
-            Story.run_id == run_id, Story.status == RUNNING,
-            Story.progress <= percent).values(progress=round(percent, 1), stage=stage))
+        conn.execute(
+            update(Story)
+            .where(
+                Story.run_id == run_id,
+                Story.status == RUNNING,
+                Story.progress <= percent,
+            )
+            .values(progress=round(percent, 1), stage=stage)
+        )
 
 
 def part_progress(done: int, total: int) -> float:
@@ -223,7 +278,8 @@ class _PartReader:
 
     def line(self, index: int) -> np.ndarray:
         if self._loaded is None or not (
-                self._loaded[0].first <= index < self._loaded[0].last):
+            self._loaded[0].first <= index < self._loaded[0].last
+        ):
             part = next(p for p in self.parts if p.first <= index < p.last)
             self._loaded = (part, self._load(part))
         return self._loaded[1][index - self._loaded[0].first]
@@ -235,4 +291,4 @@ class _PartReader:
         with self.storage.open(key + ".flac") as fh:
             samples, _ = sf.read(io.BytesIO(fh.read()), dtype="int16", always_2d=False)
         bounds = np.cumsum([0, *lengths])
-        return [samples[bounds[i]:bounds[i + 1]] for i in range(len(lengths))]
+        return [samples[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]

@@ -73,8 +73,11 @@ def assemble(
     chapter_bounds: dict[int, list[int]] = {}
     position = 0
 
-    with _TrackWriter(narration_path, sample_rate_hz) as narration, \
-            _TrackWriter(dialogue_path, sample_rate_hz) as dialogue:
+    with (
+        _TrackWriter(narration_path, sample_rate_hz) as narration,
+        _TrackWriter(dialogue_path, sample_rate_hz) as dialogue,
+    ):
+
         def write(audio: np.ndarray, spoken: bool) -> None:
             narration.write(audio)
             dialogue.write(audio if spoken else np.zeros_like(audio))
@@ -90,10 +93,17 @@ def assemble(
                 continue
             is_dialogue = line.kind == "dialogue"
             write(audio, is_dialogue)
-            segments.append(Segment(position, position + audio.size, line.text,
-                                    line.speaker,
-                                    "dialogue" if is_dialogue else "narration",
-                                    line.chapter, line.voice_id))
+            segments.append(
+                Segment(
+                    position,
+                    position + audio.size,
+                    line.text,
+                    line.speaker,
+                    "dialogue" if is_dialogue else "narration",
+                    line.chapter,
+                    line.voice_id,
+                )
+            )
             bounds = chapter_bounds.setdefault(line.chapter, [position, 0])
             position += audio.size
             bounds[1] = position
@@ -104,10 +114,15 @@ def assemble(
         position += tail.size
 
     chapters = _chapter_list(chapter_bounds, chapter_titles, sample_rate_hz, position)
-    logger.info("assembly: %d segments, %.1f s written to %s", len(segments),
-                position / sample_rate_hz, out_dir)
-    return Assembly(narration_path, dialogue_path, segments, chapters, position,
-                    sample_rate_hz)
+    logger.info(
+        "assembly: %d segments, %.1f s written to %s",
+        len(segments),
+        position / sample_rate_hz,
+        out_dir,
+    )
+    return Assembly(
+        narration_path, dialogue_path, segments, chapters, position, sample_rate_hz
+    )
 
 
 def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[dict]:
@@ -120,12 +135,20 @@ def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[d
     for seg in segments:
         start_ms = -(-seg.start_sample * 1000 // sample_rate_hz)  # ceiling division
         end_ms = max(seg.end_sample * 1000 // sample_rate_hz, start_ms)
-        items.append({"start": start_ms / 1000, "end": end_ms / 1000,
-                      "text": seg.text, "speaker": seg.speaker})
+        items.append(
+            {
+                "start": start_ms / 1000,
+                "end": end_ms / 1000,
+                "text": seg.text,
+                "speaker": seg.speaker,
+            }
+        )
     return items
 
 
-def write_outputs(assembly: Assembly, out_dir: Path, extra: dict[str, object]) -> list[dict]:
+def write_outputs(
+    assembly: Assembly, out_dir: Path, extra: dict[str, object]
+) -> list[dict]:
     """Write transcript.json, segments.json, chapters.json and any ``extra`` JSON files."""
     transcript = transcript_items(assembly.segments, assembly.sample_rate_hz)
     files: dict[str, object] = {
@@ -135,8 +158,9 @@ def write_outputs(assembly: Assembly, out_dir: Path, extra: dict[str, object]) -
         **extra,
     }
     for name, payload in files.items():
-        (out_dir / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1),
-                                    encoding="utf-8")
+        (out_dir / name).write_text(
+            json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     return transcript
 
 
@@ -152,13 +176,15 @@ def _chapter_list(
         start = 0 if n == 0 else bounds[index][0]
         end = bounds[ordered[n + 1]][0] if n + 1 < len(ordered) else total_samples
         title = titles[index] if index < len(titles) and titles[index] else None
-        chapters.append({
-            "title": title or f"Chapter {n + 1}",
-            "start": round(start / sample_rate_hz, 3),
-            "end": round(end / sample_rate_hz, 3),
-            "start_sample": start,
-            "end_sample": end,
-        })
+        chapters.append(
+            {
+                "title": title or f"Chapter {n + 1}",
+                "start": round(start / sample_rate_hz, 3),
+                "end": round(end / sample_rate_hz, 3),
+                "start_sample": start,
+                "end_sample": end,
+            }
+        )
     return chapters
 
 
@@ -170,8 +196,14 @@ class _TrackWriter:
     """
 
     def __init__(self, path: Path, sample_rate_hz: int) -> None:
-        self._file = sf.SoundFile(path, "w", samplerate=sample_rate_hz, channels=1,
-                                  format="FLAC", subtype="PCM_16")
+        self._file = sf.SoundFile(
+            path,
+            "w",
+            samplerate=sample_rate_hz,
+            channels=1,
+            format="FLAC",
+            subtype="PCM_16",
+        )
         self._block = sample_rate_hz
         self._pending: list[np.ndarray] = []
         self._pending_samples = 0

@@ -39,8 +39,13 @@ def line_key(
 ) -> str:
     """A stable hex key for one synthesized line."""
     payload = json.dumps(
-        [engine_version, voice_id, repr(voice_params), text,
-         sorted((replacements or {}).items())],
+        [
+            engine_version,
+            voice_id,
+            repr(voice_params),
+            text,
+            sorted((replacements or {}).items()),
+        ],
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -82,12 +87,14 @@ class LineCache:
         os.close(fd)
         try:
             if samples.size:
-                sf.write(tmp, samples, self.sample_rate_hz, format="FLAC",
-                         subtype="PCM_16")
+                sf.write(
+                    tmp, samples, self.sample_rate_hz, format="FLAC", subtype="PCM_16"
+                )
             else:
                 # libsndfile cannot write an empty FLAC; an empty WAV body reads the same.
-                sf.write(tmp, samples, self.sample_rate_hz, format="WAV",
-                         subtype="PCM_16")
+                sf.write(
+                    tmp, samples, self.sample_rate_hz, format="WAV", subtype="PCM_16"
+                )
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -41,14 +41,21 @@ def cast_voices(
     profile: str = "neural",
 ) -> dict[str, CastEntry]:
     """Choose a voice per speaker and write it into every line's ``voice_id``."""
-    narrator = get_voice(narrator_voice_id) if narrator_voice_id else default_narrator(profile)
+    narrator = (
+        get_voice(narrator_voice_id) if narrator_voice_id else default_narrator(profile)
+    )
     genders = {c.name: c.gender for c in characters}
     counts = Counter(line.speaker for line in lines if line.speaker != NARRATOR)
     partners = _conversation_partners(lines)
     pool = [v for v in list_voices() if profile in v.profiles and v.id != narrator.id]
 
-    cast = {NARRATOR: CastEntry(narrator.id, narrator.gender,
-                                sum(1 for ln in lines if ln.speaker == NARRATOR))}
+    cast = {
+        NARRATOR: CastEntry(
+            narrator.id,
+            narrator.gender,
+            sum(1 for ln in lines if ln.speaker == NARRATOR),
+        )
+    }
     uses: Counter[int] = Counter()
     for name in sorted(counts, key=lambda n: (-counts[n], n)):
         gender = genders.get(name, "unknown")
@@ -69,8 +76,11 @@ def _conversation_partners(lines: list[Line]) -> dict[str, set[str]]:
     for index, line in enumerate(lines):
         if line.kind != "dialogue" or line.speaker == NARRATOR:
             continue
-        recent = [r for r in recent
-                  if index - r[0] <= CONVERSATION_WINDOW_LINES and r[2] == line.chapter]
+        recent = [
+            r
+            for r in recent
+            if index - r[0] <= CONVERSATION_WINDOW_LINES and r[2] == line.chapter
+        ]
         for _, other, _ in recent:
             if other != line.speaker:
                 partners[line.speaker].add(other)

@@ -159,7 +159,9 @@ def _is_name_word(
 
 
 def _strip_common(
-    tokens: tuple[str, ...], lower: Counter[str], capital: Counter[str],
+    tokens: tuple[str, ...],
+    lower: Counter[str],
+    capital: Counter[str],
     mid: Counter[str],
 ) -> tuple[str, ...]:
     """Drop leading and trailing words that are ordinary words, not names."""

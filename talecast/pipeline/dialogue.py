@@ -43,7 +43,7 @@ _MARKS = "\"'\u201c\u201d\u2018\u2019"
 _DOUBLE_RE = re.compile(PARAGRAPH_BREAK + r'|["\u201c\u201d]')
 _SINGLE_RE = re.compile(PARAGRAPH_BREAK + r"|['\u2018\u2019]")
 _OPEN_BEFORE = frozenset(" \t\n\r([{\u2014\u2013-:;,\u2026*_")
-_PUNCT_AFTER = frozenset(".,;:!?)]}\u2014\u2013-\u2026*_\"\u201d")
+_PUNCT_AFTER = frozenset('.,;:!?)]}\u2014\u2013-\u2026*_"\u201d')
 
 
 @dataclass
@@ -94,7 +94,7 @@ def _uses_single_quotes(text: str, start: int, end: int) -> bool:
 def _is_single_opener(text: str, i: int) -> bool:
     """True when the single mark at ``i`` opens a quotation rather than an elision."""
     before = text[i - 1] if i > 0 else " "
-    if before not in _OPEN_BEFORE and before not in "\"\u201c":
+    if before not in _OPEN_BEFORE and before not in '"\u201c':
         return False
     nxt = text[i + 1] if i + 1 < len(text) else " "
     if not (nxt.isalnum() or nxt in "\u2014-_.'\u2019"):

@@ -74,14 +74,17 @@ class StoryPlan:
 
     def to_json(self) -> str:
         """Serialize, for handing the plan to other workers."""
-        return json.dumps({
-            "lines": [asdict(ln) for ln in self.lines],
-            "cast": {k: asdict(v) for k, v in self.cast.items()},
-            "chapter_titles": self.chapter_titles,
-            "meta": self.meta,
-            "options": asdict(self.options),
-            "review": self.review,
-        }, ensure_ascii=False)
+        return json.dumps(
+            {
+                "lines": [asdict(ln) for ln in self.lines],
+                "cast": {k: asdict(v) for k, v in self.cast.items()},
+                "chapter_titles": self.chapter_titles,
+                "meta": self.meta,
+                "options": asdict(self.options),
+                "review": self.review,
+            },
+            ensure_ascii=False,
+        )
 
     @classmethod
     def from_json(cls, data: str) -> StoryPlan:
@@ -113,16 +116,24 @@ def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
     """Attribute, split into lines and cast voices."""
     attribution = attribute(document.text)
     lines = plan_lines(document, attribution)
-    cast = cast_voices(lines, attribution.characters,
-                       narrator_voice_id=options.narrator_voice_id,
-                       profile=options.profile)
+    cast = cast_voices(
+        lines,
+        attribution.characters,
+        narrator_voice_id=options.narrator_voice_id,
+        profile=options.profile,
+    )
     narrator = get_voice(cast["Narrator"].voice_id)
-    meta = {"title": document.title, "author": document.author,
-            "narrator": narrator.name, "sample_rate_hz": OUTPUT_RATE_HZ,
-            "source_format": document.source_format,
-            "first_person_narrator": attribution.narrator_name}
-    return StoryPlan(lines, cast, [c.title for c in document.chapters], meta, options,
-                     _review(lines))
+    meta = {
+        "title": document.title,
+        "author": document.author,
+        "narrator": narrator.name,
+        "sample_rate_hz": OUTPUT_RATE_HZ,
+        "source_format": document.source_format,
+        "first_person_narrator": attribution.narrator_name,
+    }
+    return StoryPlan(
+        lines, cast, [c.title for c in document.chapters], meta, options, _review(lines)
+    )
 
 
 def synthesize_lines(
@@ -143,7 +154,9 @@ def synthesize_lines(
         key = line_cache_key(plan, i, synth)
         if not cache.has(key):
             voice = get_voice(line.voice_id)
-            cache.put(key, synth.synthesize(line.text, voice, plan.options.replacements))
+            cache.put(
+                key, synth.synthesize(line.text, voice, plan.options.replacements)
+            )
             fresh += 1
         done_chars += len(line.text)
         if progress:
@@ -168,23 +181,40 @@ def assemble_story(
         if cache is None:
             raise ValueError("assemble_story needs a line cache or samples_for")
         samples_for = _cache_reader(plan, cache, synthesizer)
-    asm = assemble(plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ,
-                   plan.chapter_titles, progress)
+    asm = assemble(
+        plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ, plan.chapter_titles, progress
+    )
     cast_json = {name: asdict(entry) for name, entry in plan.cast.items()}
-    transcript = write_outputs(asm, out_dir, {
-        "cast.json": cast_json, "meta.json": plan.meta, "review.json": plan.review})
-    return RenderResult(out_dir, asm.narration_path, asm.dialogue_path, transcript,
-                        asm.chapters, asm.duration_s, plan.cast)
+    transcript = write_outputs(
+        asm,
+        out_dir,
+        {"cast.json": cast_json, "meta.json": plan.meta, "review.json": plan.review},
+    )
+    return RenderResult(
+        out_dir,
+        asm.narration_path,
+        asm.dialogue_path,
+        transcript,
+        asm.chapters,
+        asm.duration_s,
+        plan.cast,
+    )
 
 
-def line_cache_key(plan: StoryPlan, index: int,
-                   synthesizer: Synthesizer | None = None) -> str:
+def line_cache_key(
+    plan: StoryPlan, index: int, synthesizer: Synthesizer | None = None
+) -> str:
     """The line cache key of line ``index`` of the plan."""
     synth = synthesizer or get_synthesizer(plan.options.threads)
     line = plan.lines[index]
     voice = get_voice(line.voice_id)
-    return line_key(synth.engine_version(voice), voice.id, voice.params, line.text,
-                    plan.options.replacements)
+    return line_key(
+        synth.engine_version(voice),
+        voice.id,
+        voice.params,
+        line.text,
+        plan.options.replacements,
+    )
 
 
 def _cache_reader(
@@ -197,8 +227,9 @@ def _cache_reader(
         samples = cache.get(key)
         if samples is None:  # evicted or never made: make it now rather than fail
             line = plan.lines[index]
-            audio = synth.synthesize(line.text, get_voice(line.voice_id),
-                                     plan.options.replacements)
+            audio = synth.synthesize(
+                line.text, get_voice(line.voice_id), plan.options.replacements
+            )
             samples = cache.put(key, audio)
         return samples
 
@@ -226,17 +257,30 @@ def render_story(
     synth_share = 1.0 - _PLAN_SHARE - _ASSEMBLY_SHARE
     cache = LineCache(cache_dir, OUTPUT_RATE_HZ)
     fresh = synthesize_lines(
-        plan, range(len(plan.lines)), cache, synthesizer,
-        lambda f: report(_PLAN_SHARE + synth_share * f, "synthesis"))
+        plan,
+        range(len(plan.lines)),
+        cache,
+        synthesizer,
+        lambda f: report(_PLAN_SHARE + synth_share * f, "synthesis"),
+    )
 
     assembly_start = _PLAN_SHARE + synth_share
     result = assemble_story(
-        plan, cache, Path(out_dir), synthesizer,
-        lambda f: report(assembly_start + _ASSEMBLY_SHARE * f, "assembly"))
+        plan,
+        cache,
+        Path(out_dir),
+        synthesizer,
+        lambda f: report(assembly_start + _ASSEMBLY_SHARE * f, "assembly"),
+    )
     report(1.0, "done")
-    logger.info("render: %d lines (%d synthesized, %d cached), %.1f s of audio in %.1f s",
-                len(plan.lines), fresh, len(plan.lines) - fresh, result.duration_s,
-                time.perf_counter() - started)
+    logger.info(
+        "render: %d lines (%d synthesized, %d cached), %.1f s of audio in %.1f s",
+        len(plan.lines),
+        fresh,
+        len(plan.lines) - fresh,
+        result.duration_s,
+        time.perf_counter() - started,
+    )
     return result
 
 
@@ -244,6 +288,13 @@ def _review(lines: list[Line]) -> list[dict[str, object]]:
     """The least certain attributions, for a person to check."""
     spoken = [ln for ln in lines if ln.kind == "dialogue"]
     spoken.sort(key=lambda ln: (ln.confidence, ln.start_char))
-    return [{"start_char": ln.start_char, "end_char": ln.end_char, "text": ln.text,
-             "speaker": ln.speaker, "confidence": round(ln.confidence, 3)}
-            for ln in spoken[:REVIEW_LINES]]
+    return [
+        {
+            "start_char": ln.start_char,
+            "end_char": ln.end_char,
+            "text": ln.text,
+            "speaker": ln.speaker,
+            "confidence": round(ln.confidence, 3),
+        }
+        for ln in spoken[:REVIEW_LINES]
+    ]

@@ -62,7 +62,10 @@ def _utterances_within(
     utterances: list[Utterance], cursor: int, chapter: Chapter
 ) -> tuple[list[Utterance], int]:
     found = []
-    while cursor < len(utterances) and utterances[cursor].quote.start_char < chapter.end_char:
+    while (
+        cursor < len(utterances)
+        and utterances[cursor].quote.start_char < chapter.end_char
+    ):
         if utterances[cursor].quote.start_char >= chapter.start_char:
             found.append(utterances[cursor])
         cursor += 1
@@ -77,8 +80,15 @@ def _chapter_lines(
     heading_end = _heading_end(text, chapter)
     if chapter.title:
         title = _collapse(chapter.title)
-        yield Line("heading", NARRATOR, title, start, max(heading_end, start), index,
-                   first_pause)
+        yield Line(
+            "heading",
+            NARRATOR,
+            title,
+            start,
+            max(heading_end, start),
+            index,
+            first_pause,
+        )
         first_pause = PAUSE_AFTER_HEADING_MS
         start = max(heading_end, start)
 
@@ -117,8 +127,16 @@ def _body_lines(
         pause = _gap_pause(text, pos, q.start_char, pause)
         spoken = _collapse(q.text)
         if _HAS_WORD.search(spoken):
-            yield Line("dialogue", utt.speaker, spoken, q.start_char, q.end_char,
-                       chapter, pause, confidence=utt.confidence)
+            yield Line(
+                "dialogue",
+                utt.speaker,
+                spoken,
+                q.start_char,
+                q.end_char,
+                chapter,
+                pause,
+                confidence=utt.confidence,
+            )
             pause = 0
         pos = q.end_char
     yield from _narration_lines(text, pos, end, chapter, pause)
@@ -134,8 +152,15 @@ def _narration_lines(
             sentence = _collapse(text[s_start:s_end])
             if not _HAS_WORD.search(sentence):
                 continue
-            yield Line("narration", NARRATOR, sentence, s_start, s_end, chapter,
-                       pause or PAUSE_CLAUSE_MS)
+            yield Line(
+                "narration",
+                NARRATOR,
+                sentence,
+                s_start,
+                s_end,
+                chapter,
+                pause or PAUSE_CLAUSE_MS,
+            )
             pause = PAUSE_SENTENCE_MS
 
 

@@ -77,4 +77,6 @@ class Attribution:
 
     characters: list[Character]
     utterances: list[Utterance]
-    narrator_name: str | None = None  # a first-person narrator's name, when the text gives it
+    narrator_name: str | None = (
+        None  # a first-person narrator's name, when the text gives it
+    )

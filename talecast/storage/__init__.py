@@ -21,8 +21,9 @@ def get_storage(settings: object) -> Storage:
     if settings.storage == "s3":
         from talecast.storage.s3 import S3Storage
 
-        store = S3Storage(settings.s3_bucket or "", settings.s3_endpoint_url,
-                          settings.s3_region)
+        store = S3Storage(
+            settings.s3_bucket or "", settings.s3_endpoint_url, settings.s3_region
+        )
         store.ensure_bucket()
         return store
     return LocalStorage(settings.files_dir)

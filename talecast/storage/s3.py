@@ -17,36 +17,64 @@ from talecast.storage.base import StorageError
 logger = logging.getLogger(__name__)
 
 _SPOOL_BYTES = 16 * 1024 * 1024  # objects larger than this are spooled to disk on open
-_CONTENT_TYPES = {".flac": "audio/flac", ".json": "application/json",
-                  ".mp3": "audio/mpeg", ".m4b": "audio/mp4", ".opus": "audio/ogg",
-                  ".vtt": "text/vtt", ".srt": "application/x-subrip"}
+_CONTENT_TYPES = {
+    ".flac": "audio/flac",
+    ".json": "application/json",
+    ".mp3": "audio/mpeg",
+    ".m4b": "audio/mp4",
+    ".opus": "audio/ogg",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+}
 
 
 class S3Storage:
     """Objects in one bucket; keys are the same relative paths as on local disk."""
 
-    def __init__(self, bucket: str, endpoint_url: str | None = None,
-                 region: str | None = None, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        client: Any | None = None,
+    ) -> None:
         if not bucket:
-            raise StorageError("TALECAST_S3_BUCKET is required when TALECAST_STORAGE=s3")
+            raise StorageError(
+                "TALECAST_S3_BUCKET is required when TALECAST_STORAGE=s3"
+            )
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self._client = client or _make_client(endpoint_url, region)
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` (S3 writes are atomic per object)."""
-        self._call("put", key, self._client.put_object, Bucket=self.bucket,
-                   Key=_check_key(key), Body=data, ContentType=_content_type(key))
+        self._call(
+            "put",
+            key,
+            self._client.put_object,
+            Bucket=self.bucket,
+            Key=_check_key(key),
+            Body=data,
+            ContentType=_content_type(key),
+        )
 
     def put_file(self, key: str, source: Path) -> None:
         """Upload the file ``source`` (multipart for large files)."""
-        self._call("upload", key, self._client.upload_file, str(source), self.bucket,
-                   _check_key(key), ExtraArgs={"ContentType": _content_type(key)})
+        self._call(
+            "upload",
+            key,
+            self._client.upload_file,
+            str(source),
+            self.bucket,
+            _check_key(key),
+            ExtraArgs={"ContentType": _content_type(key)},
+        )
 
     def open(self, key: str) -> BinaryIO:
         """Download ``key`` into a seekable temporary file and return it, rewound."""
-        response = self._call("get", key, self._client.get_object, Bucket=self.bucket,
-                              Key=_check_key(key))
+        response = self._call(
+            "get", key, self._client.get_object, Bucket=self.bucket, Key=_check_key(key)
+        )
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
         for chunk in response["Body"].iter_chunks(1024 * 1024):
             spool.write(chunk)
@@ -55,8 +83,13 @@ class S3Storage:
 
     def size(self, key: str) -> int:
         """Size of ``key`` in bytes."""
-        head = self._call("head", key, self._client.head_object, Bucket=self.bucket,
-                          Key=_check_key(key))
+        head = self._call(
+            "head",
+            key,
+            self._client.head_object,
+            Bucket=self.bucket,
+            Key=_check_key(key),
+        )
         return int(head["ContentLength"])
 
     def local_path(self, key: str) -> Path | None:
@@ -65,9 +98,13 @@ class S3Storage:
 
     def presigned_url(self, key: str, expires_s: int) -> str:
         """A GET link to ``key`` valid for ``expires_s`` seconds."""
-        return str(self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": _check_key(key)},
-            ExpiresIn=int(expires_s)))
+        return str(
+            self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": _check_key(key)},
+                ExpiresIn=int(expires_s),
+            )
+        )
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist yet."""
@@ -76,13 +113,18 @@ class S3Storage:
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except ClientError:
-            self._call("create bucket", self.bucket, self._client.create_bucket,
-                       Bucket=self.bucket)
+            self._call(
+                "create bucket",
+                self.bucket,
+                self._client.create_bucket,
+                Bucket=self.bucket,
+            )
 
     def check(self) -> None:
         """Raise StorageError unless the bucket answers."""
-        self._call("head bucket", self.bucket, self._client.head_bucket,
-                   Bucket=self.bucket)
+        self._call(
+            "head bucket", self.bucket, self._client.head_bucket, Bucket=self.bucket
+        )
 
     def _call(self, action: str, key: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -93,11 +135,14 @@ class S3Storage:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("404", "NoSuchKey", "NotFound"):
                 raise StorageError(f"no stored object {key!r}") from exc
-            raise StorageError(f"S3 {action} of {key!r} in bucket {self.bucket!r} "
-                               f"failed: {code or exc}") from exc
+            raise StorageError(
+                f"S3 {action} of {key!r} in bucket {self.bucket!r} "
+                f"failed: {code or exc}"
+            ) from exc
         except (BotoCoreError, OSError) as exc:
-            raise StorageError(f"S3 {action} of {key!r} at {self.endpoint_url or 'AWS'} "
-                               f"failed: {exc}") from exc
+            raise StorageError(
+                f"S3 {action} of {key!r} at {self.endpoint_url or 'AWS'} failed: {exc}"
+            ) from exc
 
 
 def _make_client(endpoint_url: str | None, region: str | None) -> Any:
@@ -105,10 +150,15 @@ def _make_client(endpoint_url: str | None, region: str | None) -> Any:
         import boto3
         from botocore.config import Config
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise StorageError("S3 storage needs boto3: pip install 'talecast[scale]'") from exc
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region or "us-east-1",
-                        config=Config(signature_version="s3v4",
-                                      retries={"max_attempts": 3}))
+        raise StorageError(
+            "S3 storage needs boto3: pip install 'talecast[scale]'"
+        ) from exc
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region or "us-east-1",
+        config=Config(signature_version="s3v4", retries={"max_attempts": 3}),
+    )
 
 
 def _check_key(key: str) -> str:

@@ -24,20 +24,24 @@ def _tone(n, freq):
 
 
 def test_assemble_writes_equal_length_tracks_with_dialogue_only_in_dialogue(tmp_path):
-    clips = [_tone(RATE // 2, 220), _tone(RATE, 330), _tone(RATE // 3, 440),
-             _tone(RATE // 4, 550)]
+    clips = [
+        _tone(RATE // 2, 220),
+        _tone(RATE, 330),
+        _tone(RATE // 3, 440),
+        _tone(RATE // 4, 550),
+    ]
     asm = assemble(_lines(), lambda i: clips[i], tmp_path, RATE, ["One", None])
     narration, _ = sf.read(asm.narration_path, dtype="int16")
     dialogue, _ = sf.read(asm.dialogue_path, dtype="int16")
     assert narration.size == dialogue.size == asm.total_samples
     for seg, clip in zip(asm.segments, clips):
-        assert np.array_equal(narration[seg.start_sample:seg.end_sample], clip)
+        assert np.array_equal(narration[seg.start_sample : seg.end_sample], clip)
         expected = clip if seg.kind == "dialogue" else np.zeros_like(clip)
-        assert np.array_equal(dialogue[seg.start_sample:seg.end_sample], expected)
+        assert np.array_equal(dialogue[seg.start_sample : seg.end_sample], expected)
     spoken = np.zeros(narration.size, bool)
     for seg in asm.segments:
         if seg.kind == "dialogue":
-            spoken[seg.start_sample:seg.end_sample] = True
+            spoken[seg.start_sample : seg.end_sample] = True
     assert not dialogue[~spoken].any()
     assert [c["title"] for c in asm.chapters] == ["One", "Chapter 2"]
     assert asm.chapters[0]["end_sample"] == asm.chapters[1]["start_sample"]

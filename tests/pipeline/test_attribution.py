@@ -69,8 +69,13 @@ def test_attribute_gives_untagged_lines_by_turn_taking() -> None:
         '"If you like."\n\n'
         '"Thank you."'
     )
-    assert _speakers(text) == ["Tom Brown", "Mary Jones", "Tom Brown", "Mary Jones",
-                               "Tom Brown"]
+    assert _speakers(text) == [
+        "Tom Brown",
+        "Mary Jones",
+        "Tom Brown",
+        "Mary Jones",
+        "Tom Brown",
+    ]
 
 
 def test_attribute_gives_the_reply_to_the_person_addressed() -> None:
@@ -120,7 +125,7 @@ def test_attribute_names_a_first_person_narrator() -> None:
 
 
 def test_attribute_calls_an_unnamed_first_person_narrator_narrator() -> None:
-    text = "I walked home alone. I was tired.\n\n" '"Who is there?" I asked.'
+    text = 'I walked home alone. I was tired.\n\n"Who is there?" I asked.'
     assert _speakers(text) == [NARRATOR]
 
 
@@ -152,15 +157,33 @@ def test_attribute_scores_on_a_dev_novel(tmp_path: Path) -> None:
     pred = tmp_path / "pred.jsonl"
     with open(pred, "w", encoding="utf-8") as f:
         for u in result.utterances:
-            f.write(json.dumps({"novel": novel.name, "start_char": u.quote.start_char,
-                                "end_char": u.quote.end_char,
-                                "speaker": u.speaker}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "novel": novel.name,
+                        "start_char": u.quote.start_char,
+                        "end_char": u.quote.end_char,
+                        "speaker": u.speaker,
+                    }
+                )
+                + "\n"
+            )
     out = tmp_path / "score.json"
     subprocess.run(
-        [sys.executable, str(EVAL_DIR / "score_attribution.py"),
-         "--gold", str(novel / "quotes.jsonl"), "--pred", str(pred),
-         "--characters", str(novel / "characters.jsonl"), "--json", str(out)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            str(EVAL_DIR / "score_attribution.py"),
+            "--gold",
+            str(novel / "quotes.jsonl"),
+            "--pred",
+            str(pred),
+            "--characters",
+            str(novel / "characters.jsonl"),
+            "--json",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
     )
     score = json.loads(out.read_text())
     assert score["detection_f1"] >= 0.95

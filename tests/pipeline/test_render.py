@@ -23,9 +23,13 @@ def _rms_db(x: np.ndarray) -> float:
 def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("render")
     calls = []
-    result = render_story(read_story_file(STORY), out / "run",
-                          RenderOptions(profile="fast"), cache_dir=out / "cache",
-                          progress=lambda f, stage: calls.append((f, stage)))
+    result = render_story(
+        read_story_file(STORY),
+        out / "run",
+        RenderOptions(profile="fast"),
+        cache_dir=out / "cache",
+        progress=lambda f, stage: calls.append((f, stage)),
+    )
     return result, calls, out
 
 
@@ -58,7 +62,7 @@ def test_render_every_item_is_audible_and_dialogue_track_follows_speakers(render
     segments = json.loads((result.out_dir / "segments.json").read_text())
     for seg in segments:
         if seg["kind"] == "dialogue":
-            spoken[seg["start_sample"]:seg["end_sample"]] = True
+            spoken[seg["start_sample"] : seg["end_sample"]] = True
     assert spoken.any() and not dialogue[~spoken].any()
 
 
@@ -85,8 +89,12 @@ def test_render_reports_progress_from_zero_to_one(rendered):
 
 def test_render_again_reuses_every_cached_line_and_gives_identical_audio(rendered):
     result, _, out = rendered
-    again = render_story(read_story_file(STORY), out / "run2",
-                         RenderOptions(profile="fast"), cache_dir=out / "cache")
+    again = render_story(
+        read_story_file(STORY),
+        out / "run2",
+        RenderOptions(profile="fast"),
+        cache_dir=out / "cache",
+    )
     first = sf.read(result.narration_path, dtype="int16")[0]
     second = sf.read(again.narration_path, dtype="int16")[0]
     assert np.array_equal(first, second)

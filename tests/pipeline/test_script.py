@@ -16,7 +16,7 @@ from talecast.pipeline.types import (
 
 
 def _quote(text: str, inner: str, group: int = 0) -> Quote:
-    start = text.index('"' + inner) 
+    start = text.index('"' + inner)
     return Quote(start, start + len(inner) + 2, inner, group, 0)
 
 
@@ -28,7 +28,9 @@ def test_plan_lines_interleaves_narration_and_quotes_in_order():
     text = 'Ann came in. "Hello," said Ann. "Is Bob here?"\n\n"No," said Cy.'
     quotes = [_quote(text, "Hello,"), _quote(text, "Is Bob here?"), _quote(text, "No,")]
     speakers = ["Ann", "Ann", "Cy"]
-    attribution = Attribution([], [Utterance(q, s, 0.9) for q, s in zip(quotes, speakers)])
+    attribution = Attribution(
+        [], [Utterance(q, s, 0.9) for q, s in zip(quotes, speakers)]
+    )
     lines = plan_lines(_doc(text), attribution)
     assert [(ln.kind, ln.speaker, ln.text) for ln in lines] == [
         ("narration", NARRATOR, "Ann came in."),
@@ -46,18 +48,25 @@ def test_plan_lines_interleaves_narration_and_quotes_in_order():
 def test_plan_lines_keeps_abbreviations_inside_one_sentence():
     text = "Mr. Hale and Dr. Quill walked on. The sea was calm."
     lines = plan_lines(_doc(text), Attribution([], []))
-    assert [ln.text for ln in lines] == ["Mr. Hale and Dr. Quill walked on.",
-                                        "The sea was calm."]
+    assert [ln.text for ln in lines] == [
+        "Mr. Hale and Dr. Quill walked on.",
+        "The sea was calm.",
+    ]
 
 
 def test_plan_lines_reads_chapter_title_once_with_a_pause_between_chapters():
     text = "CHAPTER I\n\nIt rained.\n\nCHAPTER II\n\nIt snowed."
     second = text.index("CHAPTER II")
-    chapters = [Chapter("CHAPTER I", 0, second), Chapter("CHAPTER II", second, len(text))]
+    chapters = [
+        Chapter("CHAPTER I", 0, second),
+        Chapter("CHAPTER II", second, len(text)),
+    ]
     lines = plan_lines(_doc(text, chapters), Attribution([], []))
     assert [(ln.kind, ln.text) for ln in lines] == [
-        ("heading", "CHAPTER I"), ("narration", "It rained."),
-        ("heading", "CHAPTER II"), ("narration", "It snowed."),
+        ("heading", "CHAPTER I"),
+        ("narration", "It rained."),
+        ("heading", "CHAPTER II"),
+        ("narration", "It snowed."),
     ]
     assert lines[2].pause_before_ms >= PAUSE_CHAPTER_MS
     assert [ln.chapter for ln in lines] == [0, 0, 1, 1]

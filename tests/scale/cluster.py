@@ -59,12 +59,20 @@ class Worker:
         self.data_dir = data_dir / name
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / "worker.log"
-        full_env = {**os.environ, "TALECAST_DATA_DIR": str(self.data_dir),
-                    "TALECAST_VOICE_PROFILE": "fast", "TALECAST_LOG_LEVEL": "INFO", **env}
+        full_env = {
+            **os.environ,
+            "TALECAST_DATA_DIR": str(self.data_dir),
+            "TALECAST_VOICE_PROFILE": "fast",
+            "TALECAST_LOG_LEVEL": "INFO",
+            **env,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "talecast.cli", "worker", "--concurrency", "1"],
-            env=full_env, stdout=self.log_path.open("ab"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            env=full_env,
+            stdout=self.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -91,7 +99,9 @@ class Worker:
                 self.proc.wait()
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
     def part_ids(self, event: str) -> set[str]:
         """Celery ids of story parts this worker logged as ``received``/``succeeded``."""
@@ -103,8 +113,11 @@ class Worker:
 
     def parts_succeeded(self) -> int:
         """How many story parts this worker finished, from its log."""
-        return sum(1 for line in self.log().splitlines()
-                   if "Task talecast.part[" in line and "succeeded" in line)
+        return sum(
+            1
+            for line in self.log().splitlines()
+            if "Task talecast.part[" in line and "succeeded" in line
+        )
 
 
 class Cluster:
@@ -119,8 +132,9 @@ class Cluster:
 
     def start(self) -> Cluster:
         self.server.start()
-        self.workers = [Worker(self.data_dir, self.env, f"worker{i}")
-                        for i in range(self.count)]
+        self.workers = [
+            Worker(self.data_dir, self.env, f"worker{i}") for i in range(self.count)
+        ]
         for worker in self.workers:
             worker.wait_ready()
         return self
@@ -131,7 +145,9 @@ class Cluster:
         self.server.stop()
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.server.url, timeout=30.0, follow_redirects=True)
+        return httpx.Client(
+            base_url=self.server.url, timeout=30.0, follow_redirects=True
+        )
 
 
 def chaptered_story(chapters: int = 6, exchanges: int = 5) -> str:

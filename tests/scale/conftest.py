@@ -13,6 +13,8 @@ from cluster import scale_env_or_none  # noqa: E402
 def scale_env():
     env = scale_env_or_none()
     if env is None:
-        pytest.skip("TALECAST_TEST_REDIS_URL, _DATABASE_URL and _S3_ENDPOINT_URL unset: "
-                    "run through scripts/test.sh, which starts the servers")
+        pytest.skip(
+            "TALECAST_TEST_REDIS_URL, _DATABASE_URL and _S3_ENDPOINT_URL unset: "
+            "run through scripts/test.sh, which starts the servers"
+        )
     return env

@@ -63,10 +63,12 @@ def test_sdk_flow_against_celery_postgres_and_s3_with_two_workers(scale_env, tmp
         assert {"Ada", "Ben", "Cora"} <= {t["speaker"] for t in info["transcript"]}
         # Both workers rendered parts of the stories.
         assert all(w.parts_succeeded() > 0 for w in cluster.workers), [
-            w.parts_succeeded() for w in cluster.workers]
+            w.parts_succeeded() for w in cluster.workers
+        ]
         with cluster.client() as client:
-            files = client.get(f"/apis/story-result/{runs[0]}/files",
-                               headers={"x-api-key": key}).json()["files"]
+            files = client.get(
+                f"/apis/story-result/{runs[0]}/files", headers={"x-api-key": key}
+            ).json()["files"]
             vtt = next(f for f in files if f["name"] == "transcript.vtt")
             assert "<v Ada>" in client.get(vtt["url"]).text
         health = httpx.get(cluster.server.url + "/health").json()
@@ -85,8 +87,11 @@ def test_story_survives_a_worker_killed_mid_render_with_identical_output(
         key = cluster.server.create_key("kill")
         with cluster.client() as client:
             created = client.post(
-                "/apis/story", headers={"x-api-key": key}, data={"source_language": "1"},
-                files={"file": ("story.txt", story.encode(), "text/plain")}).json()
+                "/apis/story",
+                headers={"x-api-key": key},
+                data={"source_language": "1"},
+                files={"file": ("story.txt", story.encode(), "text/plain")},
+            ).json()
             victim = cluster.workers[0]
             deadline = time.monotonic() + 120
             while "Task talecast.part[" not in victim.log():
@@ -99,17 +104,24 @@ def test_story_survives_a_worker_killed_mid_render_with_identical_output(
             # by the other worker.
             lost = victim.part_ids("received") - victim.part_ids("succeeded")
             assert lost and lost <= cluster.workers[1].part_ids("succeeded"), lost
-            result = client.get(f"/apis/story-result/{status['run_id']}",
-                                params={"include_transcript": "true"},
-                                headers={"x-api-key": key}).json()
+            result = client.get(
+                f"/apis/story-result/{status['run_id']}",
+                params={"include_transcript": "true"},
+                headers={"x-api-key": key},
+            ).json()
             narration = _flac(client, result["audio_url"])
     finally:
         cluster.stop()
 
-    reference = render_story(read_story(story.encode()), tmp_path / "reference",
-                             RenderOptions(profile="fast"), cache_dir=tmp_path / "cache")
+    reference = render_story(
+        read_story(story.encode()),
+        tmp_path / "reference",
+        RenderOptions(profile="fast"),
+        cache_dir=tmp_path / "cache",
+    )
     expected, _ = sf.read(reference.narration_path, dtype="int16")
     assert np.array_equal(narration, expected)
     assert result["transcript"] == [
         {**t, "start": round(t["start"], 2), "end": round(t["end"], 2)}
-        for t in reference.transcript]
+        for t in reference.transcript
+    ]

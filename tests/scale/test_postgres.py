@@ -12,9 +12,13 @@ from talecast.jobs import queue
 
 
 def _cli(env, *args):
-    return subprocess.run([sys.executable, "-m", "talecast.cli", *args],
-                          env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "talecast.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_migrations_create_every_model_table_on_postgres(scale_env):
@@ -26,8 +30,10 @@ def test_migrations_create_every_model_table_on_postgres(scale_env):
 
 
 def test_keys_commands_work_against_postgres(scale_env, tmp_path):
-    env = {"TALECAST_DATABASE_URL": scale_env["TALECAST_DATABASE_URL"],
-           "TALECAST_DATA_DIR": str(tmp_path)}
+    env = {
+        "TALECAST_DATABASE_URL": scale_env["TALECAST_DATABASE_URL"],
+        "TALECAST_DATA_DIR": str(tmp_path),
+    }
     created = _cli(env, "keys", "create", "--name", "pg-user")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
@@ -41,13 +47,21 @@ def test_concurrent_claims_on_postgres_take_each_task_once(scale_env):
     engine = make_engine(scale_env["TALECAST_DATABASE_URL"])
     migrate(engine)
     with engine.begin() as conn:
-        account = conn.execute(insert(Account).values(name="q", created_at=0.0)
-                               .returning(Account.id)).scalar_one()
+        account = conn.execute(
+            insert(Account).values(name="q", created_at=0.0).returning(Account.id)
+        ).scalar_one()
         for n in range(30):
-            conn.execute(insert(Story).values(
-                task_id=f"pg-task-{n}", account_id=account, status="queued",
-                source_language=1, upload_key=f"uploads/{n}", upload_bytes=1,
-                created_at=float(n)))
+            conn.execute(
+                insert(Story).values(
+                    task_id=f"pg-task-{n}",
+                    account_id=account,
+                    status="queued",
+                    source_language=1,
+                    upload_key=f"uploads/{n}",
+                    upload_bytes=1,
+                    created_at=float(n),
+                )
+            )
     claimed: list[str] = []
     lock = threading.Lock()
 

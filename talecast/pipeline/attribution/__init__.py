@@ -54,8 +54,10 @@ def attribute(
     from talecast.pipeline.characters import build_cast
     from talecast.pipeline.dialogue import find_quotes
 
-    quotes = find_quotes(text) if quotes is None else sorted(
-        quotes, key=lambda q: q.start_char
+    quotes = (
+        find_quotes(text)
+        if quotes is None
+        else sorted(quotes, key=lambda q: q.start_char)
     )
     cast = build_cast(text, quotes, characters)
     if not quotes:
@@ -154,8 +156,12 @@ def _clues(
         for _, tag in turn.tags:
             if tag.kind in ("name", "narrator"):
                 continue
-            local = replace(ctx, continues=tag.continues, replies=tag.replies,
-                            addressees=tuple(turn.vocatives))
+            local = replace(
+                ctx,
+                continues=tag.continues,
+                replies=tag.replies,
+                addressees=tuple(turn.vocatives),
+            )
             found = _resolve(cast, tag, local)
             if found is None and tag.words in learned:
                 found = (learned[tag.words], 0.6, tag.kind)
@@ -236,6 +242,7 @@ def _take(
 
 def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
     """What the turns around turn ``k`` already say about who is talking."""
+
     def speaker(i: int) -> int | None:
         return conversation[i].speaker if 0 <= i < len(conversation) else None
 
@@ -247,8 +254,9 @@ def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
         if pid is not None and pid not in participants:
             participants.append(pid)
     addressed = tuple(conversation[k - 1].vocatives) if k else ()
-    return Context(start, speaker(k - 1), speaker(k - 2), participants,
-                   addressed=addressed)
+    return Context(
+        start, speaker(k - 1), speaker(k - 2), participants, addressed=addressed
+    )
 
 
 def _resolve(

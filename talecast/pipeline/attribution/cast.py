@@ -66,8 +66,10 @@ class Person:
         if not self.forms:
             return (self.first or self.last or "someone").capitalize()
         if self.description and any(f.lower().startswith("the ") for f in self.forms):
-            best = max((f for f in self.forms if f.lower().startswith("the ")),
-                       key=lambda f: self.forms[f])
+            best = max(
+                (f for f in self.forms if f.lower().startswith("the ")),
+                key=lambda f: self.forms[f],
+            )
             return best[0].upper() + best[1:]
         top = max(self.forms.values())
         common = [f for f, n in self.forms.items() if n * 2 >= top]
@@ -132,8 +134,11 @@ class Cast:
         """A first-and-last name (``Frank Churchill``, ``Mr. Frank Churchill``)."""
         key = norm(" ".join(toks))
         existing = self.people[self.index[key]] if key in self.index else None
-        if existing is not None and hon and existing.title and not _same_sex(
-            hon, existing.title
+        if (
+            existing is not None
+            and hon
+            and existing.title
+            and not _same_sex(hon, existing.title)
         ):
             key = norm(surface(hon, toks))
             existing = self.people[self.index[key]] if key in self.index else None
@@ -162,13 +167,18 @@ class Cast:
                 return
         if hon not in FIRST_NAME_TITLES:
             lasts = [
-                p for p in self.by_last.get(low, [])
-                if self.people[p].first and self._gender_fits(hon, self.people[p])
+                p
+                for p in self.by_last.get(low, [])
+                if self.people[p].first
+                and self._gender_fits(hon, self.people[p])
                 and (hon != "mrs" or self.people[p].title == "mrs")
             ]
             limit = ratio * max(1, self.people[lasts[0]].full_count) if lasts else 0
-            sure = hon == "miss" and len(lasts) == 1 and GIVEN_NAME_GENDER.get(
-                self.people[lasts[0]].first or "") == "female"
+            sure = (
+                hon == "miss"
+                and len(lasts) == 1
+                and GIVEN_NAME_GENDER.get(self.people[lasts[0]].first or "") == "female"
+            )
             if len(lasts) == 1 and (sure or n <= limit):
                 self._add_form(self.people[lasts[0]], form, n)
                 return
@@ -179,7 +189,10 @@ class Cast:
         self._add_form(person, form, n)
 
     def person_for_bare(
-        self, tok: str, n: int, nicknames: dict[str, tuple[str, ...]],
+        self,
+        tok: str,
+        n: int,
+        nicknames: dict[str, tuple[str, ...]],
         given: dict[str, str],
     ) -> None:
         """A single name with no title: a first name, nickname or surname."""
@@ -195,22 +208,32 @@ class Cast:
                 self._add_form(self.people[main], tok, n)
                 return
         for target in nicknames.get(low, ()):
-            firsts = [p for p in self.by_first.get(target, [])
-                      if self.people[p].title in (None, "mr", "mrs", "miss", "ms")]
+            firsts = [
+                p
+                for p in self.by_first.get(target, [])
+                if self.people[p].title in (None, "mr", "mrs", "miss", "ms")
+            ]
             if len(firsts) == 1:
                 self._add_form(self.people[firsts[0]], tok, n)
                 return
         lasts = self.by_last.get(low, [])
-        plain_mr = [p for p in lasts if self.people[p].title == "mr" and
-                    self.people[p].first is None]
-        males = [p for p in lasts if self.people[p].name_gender == "male" or
-                 self.people[p].title == "mr"]
+        plain_mr = [
+            p
+            for p in lasts
+            if self.people[p].title == "mr" and self.people[p].first is None
+        ]
+        males = [
+            p
+            for p in lasts
+            if self.people[p].name_gender == "male" or self.people[p].title == "mr"
+        ]
         for group in (plain_mr, males, lasts):
             if len(group) == 1:
                 self._add_form(self.people[group[0]], tok, n)
                 return
-        person = self._new(first=low if low in given else None,
-                           last=None if low in given else low)
+        person = self._new(
+            first=low if low in given else None, last=None if low in given else low
+        )
         self._add_form(person, tok, n)
 
     def person_for_description(self, desc: str, n: int) -> None:
@@ -245,7 +268,8 @@ class Cast:
         self.mentions.sort()
         self._mention_starts = [m[0] for m in self.mentions]
         keep = [
-            p for p in self.people
+            p
+            for p in self.people
             if (p.mentions >= min_mentions or p.description) and not p.place
         ]
         self.kept = {p.pid for p in keep}
@@ -254,8 +278,12 @@ class Cast:
     def _rebuild_characters(self) -> None:
         people = sorted((self.people[i] for i in self.kept), key=lambda p: -p.mentions)
         self.characters = [
-            Character(name=p.name, aliases=sorted(p.forms), gender=p.gender,
-                      mentions=p.mentions)
+            Character(
+                name=p.name,
+                aliases=sorted(p.forms),
+                gender=p.gender,
+                mentions=p.mentions,
+            )
             for p in people
         ]
 
@@ -329,6 +357,7 @@ class Cast:
         """(position, person) of mentions in ``[pos - window, pos)``, latest first."""
         hi = bisect.bisect_left(self._mention_starts, pos)
         lo = bisect.bisect_left(self._mention_starts, pos - window)
-        return [(self.mentions[i][0], self.mentions[i][2] or 0)
-                for i in range(hi - 1, lo - 1, -1)]
-
+        return [
+            (self.mentions[i][0], self.mentions[i][2] or 0)
+            for i in range(hi - 1, lo - 1, -1)
+        ]

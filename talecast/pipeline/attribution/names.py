@@ -46,5 +46,5 @@ natalie nina sonia tatiana natasha olga anastasia beth becky sue susie tilly
 marguerite rosie viola iris pearl ruby hazel ivy
 """
 
-GIVEN_NAME_GENDER: dict[str, str] = {n: "male" for n in _MALE.split()}
-GIVEN_NAME_GENDER.update({n: "female" for n in _FEMALE.split()})
+GIVEN_NAME_GENDER: dict[str, str] = dict.fromkeys(_MALE.split(), "male")
+GIVEN_NAME_GENDER.update(dict.fromkeys(_FEMALE.split(), "female"))

@@ -128,7 +128,8 @@ def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | No
         return None
     owner_gender = "male" if possessive == "his" else "female"
     owners = [
-        pid for _, pid in cast.mentions_before(pos, PRONOUN_REACH_CHARS)
+        pid
+        for _, pid in cast.mentions_before(pos, PRONOUN_REACH_CHARS)
         if cast.people[pid].gender == owner_gender
     ]
     owners += [p for p in ctx.participants if cast.people[p].gender == owner_gender]
@@ -143,7 +144,8 @@ def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | No
                 return found
             continue
         relatives = [
-            pid for pid in cast.by_last.get(family, [])
+            pid
+            for pid in cast.by_last.get(family, [])
             if pid != owner and cast.people[pid].gender == sex
         ]
         if len(relatives) == 1:

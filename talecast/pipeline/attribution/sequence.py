@@ -60,7 +60,8 @@ def decode(conversation: list[Turn], cast: Cast, before: list[int]) -> None:
     ]
     path, margins = _viterbi(conversation, candidates, emit)
     logger.debug(
-        "sequence: %d turns decoded among %d candidates", len(conversation),
+        "sequence: %d turns decoded among %d candidates",
+        len(conversation),
         len(candidates),
     )
     for turn, pid, margin in zip(conversation, path, margins, strict=True):

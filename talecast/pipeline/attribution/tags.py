@@ -34,8 +34,10 @@ TAG_WINDOW_CHARS = 160
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 NAME_PATTERN = rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s+(?:de\s+|De\s+)?{_TOKEN}){{0,2}}"
-_DESC = r"(?:the|his|her|my|their|our|your|its|a|an|poor|little|old|young)" \
+_DESC = (
+    r"(?:the|his|her|my|their|our|your|its|a|an|poor|little|old|young)"
     r"(?:\s+[A-Za-z][a-z'-]+){1,3}"
+)
 _DESC_STOP = frozenset(
     "to with in at and as who that which but or for from of on into upon by while when"
     " then again now at quite very so too".split()

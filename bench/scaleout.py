@@ -3,10 +3,12 @@
 Starts Redis, PostgreSQL and S3 (moto) through scripts/services.sh unless the
 ``TALECAST_TEST_*`` URLs are already set, then for 1 and 2 workers: starts the API and the
 workers, submits the same story, and times submit -> SUCCESS. Prints both times, the
-speed-up and the efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores). Uses the fast
-voice profile so the parts are CPU-bound but short.
+speed-up and the efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores). Each worker
+renders with one thread. The fast profile keeps the run short, but its Pico and flite
+voices run in helper processes, so one worker already keeps part of the second core busy;
+``--profile neural`` (Kokoro in-process, one thread) shows the CPU-bound case.
 
-    .venv/bin/python bench/scaleout.py [--chapters 16] [--exchanges 24]
+    .venv/bin/python bench/scaleout.py [--chapters 16] [--exchanges 24] [--profile fast]
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ def _services_env() -> dict[str, str]:
     )
 
 
-def _render_once(workers: int, story: bytes, tmp: Path) -> float:
+def _render_once(workers: int, story: bytes, tmp: Path, profile: str) -> float:
     from cluster import Cluster, scale_env_or_none
 
     env = scale_env_or_none()
     assert env is not None
+    env["TALECAST_VOICE_PROFILE"] = profile
+    env["TALECAST_THREADS_PER_WORKER"] = "1"
     cluster = Cluster(tmp / f"w{workers}", env, workers=workers).start()
     try:
         key = cluster.server.create_key("bench")
@@ -75,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", type=int, default=16)
     parser.add_argument("--exchanges", type=int, default=24)
+    parser.add_argument("--profile", default="fast", choices=["fast", "neural"])
     args = parser.parse_args()
     started_services = _services_env()
     os.environ.update(started_services)
@@ -84,9 +89,9 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            _render_once(1, chaptered_story(2, 2).encode(), tmp / "warm")  # warm caches
-            one = _render_once(1, story, tmp)
-            two = _render_once(2, story, tmp)
+            _render_once(1, chaptered_story(2, 2).encode(), tmp / "warm", args.profile)  # warm caches
+            one = _render_once(1, story, tmp, args.profile)
+            two = _render_once(2, story, tmp, args.profile)
     finally:
         if started_services:
             subprocess.run(
@@ -95,6 +100,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "profile": args.profile,
                 "chapters": args.chapters,
                 "lines_per_chapter": 2 * args.exchanges + 2,
                 "one_worker_s": round(one, 2),

@@ -260,7 +260,9 @@ def export_and_store(
 
     requested = [f for f in (export_formats or "").split(",") if f]
     formats = list(dict.fromkeys([*ALWAYS_EXPORTED, *requested]))
-    export_run(out_dir, formats, master=master or None, progress=progress)
+    # The loudness report needs a pass over the audio: only when audio is exported.
+    export_run(out_dir, formats, master=master or None, progress=progress,
+               report=bool(set(requested) - set(ALWAYS_EXPORTED)) or bool(master))
 
     stored = []
     for name in deliverable_names(out_dir):

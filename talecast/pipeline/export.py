@@ -97,12 +97,15 @@ def export_run(
     formats: Iterable[str],
     master: str | None = None,
     progress: Callable[[float, str], None] | None = None,
+    report: bool = True,
 ) -> dict[str, Path]:
     """Write the requested formats and ``report.json`` beside ``narration.flac``.
 
     Returns output name -> path (``narration.mp3``, ``stems/Narrator.flac``,
-    ``report.json``, ...). Raises ExportError for an unknown format or profile or an
-    incomplete run directory, EncoderError when ffmpeg fails.
+    ``report.json``, ...). With ``report=False`` and neither audio formats nor
+    mastering asked for, the audio is not read at all (timed text only, no loudness
+    report). Raises ExportError for an unknown format or profile or an incomplete run
+    directory, EncoderError when ffmpeg fails.
     """
     wanted = check_formats(formats)
     profile = check_master(master)
@@ -128,7 +131,8 @@ def export_run(
                 chapter_files.write(audio, section)
 
         try:
-            _render(run, sections, profile, sink, notify)
+            if report or audio_formats or profile is not None:
+                _render(run, sections, profile, sink, notify)
         except BaseException:
             if chapter_files is not None:
                 chapter_files.abort()
@@ -155,10 +159,11 @@ def export_run(
         stems = write_stems(run.narration_path, run.items, run.run_dir / STEMS_DIR)
         outputs.update({f"{STEMS_DIR}/{p.name}": p for p in stems.values()})
 
-    report_path = run.run_dir / REPORT_NAME
-    report = _report(run, sections, profile, shifted, outputs)
-    _write_atomic(report_path, json.dumps(report, ensure_ascii=False, indent=1))
-    outputs[REPORT_NAME] = report_path
+    if report or audio_formats or profile is not None:
+        report_path = run.run_dir / REPORT_NAME
+        measured = _report(run, sections, profile, shifted, outputs)
+        _write_atomic(report_path, json.dumps(measured, ensure_ascii=False, indent=1))
+        outputs[REPORT_NAME] = report_path
     notify(1.0, "export finished")
     logger.info("export %s: %d files written", run.run_dir.name, len(outputs))
     return outputs

@@ -71,8 +71,27 @@ app = make_celery(_settings_for_import())
 
 @signals.worker_process_init.connect
 def _fresh_connections(**_: Any) -> None:
-    """Forked pool processes must not share the parent's database connections."""
+    """Forked pool processes must not share the parent's database connections; they
+    load their speech engines now, so the first story part does not wait for them."""
     _context.cache_clear()
+    settings = _context()[0]
+    try:
+        warm_engines(settings.voice_profile, settings.threads_per_worker)
+    except TalecastError:  # an engine missing here fails its parts with a clear error
+        logger.warning("worker: could not load every speech engine", exc_info=True)
+
+
+def warm_engines(profile: str, threads: int) -> None:
+    """Load each engine the profile uses by speaking one word with one of its voices."""
+    from talecast.pipeline.synthesis import get_synthesizer
+    from talecast.pipeline.voices import list_voices
+
+    synth = get_synthesizer(threads)
+    seen: set[str] = set()
+    for voice in list_voices():
+        if profile in voice.profiles and voice.engine not in seen:
+            seen.add(voice.engine)
+            synth.synthesize("Ready.", voice)
 
 
 @app.task(name="talecast.plan", bind=True, max_retries=3)

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -171,8 +172,13 @@ def _cmd_keys(args: argparse.Namespace) -> int:
         print(f"API key for {args.name!r} (shown once, store it now):")
         print(key)
     elif args.keys_command == "list":
+        print(f"{'id':>4}  {'prefix':<12} {'account':>7}  {'created (UTC)':<19}  "
+              "status   name")
         for row in keys.list_keys():
-            print(row)
+            created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row.created_at))
+            status = "revoked" if row.revoked_at else "active"
+            print(f"{row.id:>4}  {row.prefix:<12} {row.account_id:>7}  {created:<19}  "
+                  f"{status:<8} {row.name}")
     else:
         keys.revoke_key(args.key)
         print(f"revoked {args.key}")

@@ -22,12 +22,11 @@ logger = logging.getLogger("talecast")
 
 
 def default_data_dir() -> Path:
-    """``TALECAST_DATA_DIR``, or the user's data directory."""
+    """``TALECAST_DATA_DIR``, or the user's data directory (as the service uses)."""
+    from talecast.config import default_data_dir as user_data_dir
+
     configured = os.environ.get("TALECAST_DATA_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "talecast"
+    return Path(configured).expanduser() if configured else user_data_dir()
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:

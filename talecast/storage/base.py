@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
 from talecast.errors import StorageError
 
-__all__ = ["Storage", "StorageError"]
+__all__ = ["Storage", "StorageError", "key_parts"]
 
 
 class Storage(Protocol):
@@ -30,3 +30,11 @@ class Storage(Protocol):
 
     def check(self) -> None:
         """Raise StorageError if the back end cannot be written to."""
+
+
+def key_parts(key: str) -> tuple[str, ...]:
+    """The parts of a storage key; StorageError unless it is a plain relative path."""
+    parts = PurePosixPath(key).parts
+    if not parts or key.startswith("/") or any(p in ("..", ".") for p in parts):
+        raise StorageError(f"storage key {key!r} is not a relative path")
+    return parts

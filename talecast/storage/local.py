@@ -6,10 +6,10 @@ import logging
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
-from talecast.storage.base import StorageError
+from talecast.storage.base import StorageError, key_parts
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +21,7 @@ class LocalStorage:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or any(p in ("..", ".") for p in parts):
-            raise StorageError(f"storage key {key!r} is not a relative path")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*key_parts(key))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` atomically."""

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from talecast.storage.base import StorageError
+from talecast.storage.base import StorageError, key_parts
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +162,7 @@ def _make_client(endpoint_url: str | None, region: str | None) -> Any:
 
 
 def _check_key(key: str) -> str:
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("..", ".") for p in parts):
-        raise StorageError(f"storage key {key!r} is not a relative path")
+    key_parts(key)
     return key
 
 

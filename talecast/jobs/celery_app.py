@@ -128,6 +128,9 @@ def plan_task(self: Any, task_id: str) -> None:
 def part_task(self: Any, run_id: int, first: int, last: int, total: int) -> int:
     """Synthesize lines [first, last) of a story into storage."""
     settings, engine, storage = _context()
+    if steps.is_over(engine, run_id):  # failed elsewhere, or a late second delivery
+        logger.info("story run %s: over; part %d-%d skipped", run_id, first, last)
+        return first
     try:
         steps.make_part(storage, settings, run_id, steps.Part(first, last))
     except TalecastError as exc:
@@ -159,6 +162,7 @@ def assemble_task(
         logger.info(
             "story run %s: finished (%.1f s of audio)", run_id, values["duration_s"]
         )
+        steps.remove_parts(storage, run_id, parts)
 
 
 class CeleryQueue:

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,11 @@ from talecast.storage import Storage, StorageError
 
 logger = logging.getLogger(__name__)
 
-PART_MAX_LINES = 120  # a long chapter is split into blocks of at most this many lines
+# A long chapter is cut into blocks of about this many characters of text: small enough
+# that the last blocks of a story spread over the workers (a worker left idle at the end
+# waits for at most one block), large enough that each block's fixed cost (reading the
+# plan, storing its audio, one database update) stays a few percent of its synthesis.
+PART_TARGET_CHARS = 3000
 PLAN_SHARE = 5.0  # progress (percent) once the plan is stored
 ASSEMBLY_SHARE = 5.0  # progress left for assembly
 
@@ -56,12 +61,19 @@ class Part:
     last: int
 
 
-def split_parts(plan: StoryPlan, max_lines: int = PART_MAX_LINES) -> list[Part]:
-    """One part per chapter, long chapters cut into blocks of at most ``max_lines``."""
+def split_parts(plan: StoryPlan, target_chars: int = PART_TARGET_CHARS) -> list[Part]:
+    """One part per chapter; a long chapter is cut into blocks of about ``target_chars``
+    characters of text, whole lines each (a block ends at the first line that brings it
+    to ``target_chars``)."""
     parts = []
     for first, last in plan.chapter_line_ranges():
-        for start in range(first, last, max_lines):
-            parts.append(Part(start, min(start + max_lines, last)))
+        start, chars = first, 0
+        for index in range(first, last):
+            chars += len(plan.lines[index].text)
+            if chars >= target_chars and index + 1 < last:
+                parts.append(Part(start, index + 1))
+                start, chars = index + 1, 0
+        parts.append(Part(start, last))
     return parts
 
 
@@ -122,10 +134,29 @@ def make_plan(
     return parts
 
 
+_plan_memo: list[tuple[Storage, int, StoryPlan]] = []  # the last plan this process read
+
+
 def load_plan(storage: Storage, run_id: int) -> StoryPlan:
-    """The stored plan of a run."""
+    """The stored plan of a run (kept in memory for the next part of the same run: a
+    stored plan never changes, since planning the same story again gives the same plan).
+    """
+    for held_storage, held_run, plan in _plan_memo:
+        if held_storage is storage and held_run == run_id:
+            return plan
     with storage.open(f"runs/{run_id}/plan.json") as fh:
-        return StoryPlan.from_json(fh.read().decode("utf-8"))
+        plan = StoryPlan.from_json(fh.read().decode("utf-8"))
+    _plan_memo[:] = [(storage, run_id, plan)]
+    return plan
+
+
+def is_over(engine: Engine, run_id: int) -> bool:
+    """True once the story ended (SUCCESS or ERROR): its parts need no more work."""
+    with engine.connect() as conn:
+        status = conn.execute(
+            select(Story.status).where(Story.run_id == run_id)
+        ).scalar()
+    return status in (SUCCESS, ERROR, None)
 
 
 def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> bool:
@@ -168,13 +199,24 @@ def assemble_parts(
     if story.status != RUNNING:
         return None
     set_progress(engine, run_id, 100.0 - ASSEMBLY_SHARE, "assembly")
+    began = time.perf_counter()
     plan = load_plan(storage, run_id)
-    reader = _PartReader(storage, run_id, parts)
     out_dir = settings.work_dir / f"run-{run_id}"
-    result = assemble_story(plan, None, out_dir, samples_for=reader.line)
+    with _PartReader(storage, run_id, parts) as reader:
+        result = assemble_story(plan, None, out_dir, samples_for=reader.line)
+    joined = time.perf_counter()
     # Stores narration.flac and dialogue.flac with every other deliverable.
     files_json = export_and_store(
         storage, run_id, out_dir, story.export_formats, story.master
+    )
+    logger.info(
+        "story run %s: assembled %.1f s of audio in %.2f s (tracks %.2f s, "
+        "exports and storing %.2f s)",
+        run_id,
+        result.duration_s,
+        time.perf_counter() - began,
+        joined - began,
+        time.perf_counter() - joined,
     )
     return {
         "narration_key": f"runs/{run_id}/narration.flac",
@@ -184,6 +226,19 @@ def assemble_parts(
         "chapters_json": json.dumps(result.chapters, separators=(",", ":")),
         "files_json": files_json,
     }
+
+
+def remove_parts(storage: Storage, run_id: int, parts: list[Part]) -> None:
+    """Delete a finished run's part files (the tracks hold their audio now).
+
+    Best effort: a part left behind costs space, not correctness.
+    """
+    try:
+        for part in parts:
+            for suffix in (".json", ".flac"):  # the index first: no half-present part
+                storage.delete(f"runs/{run_id}/parts/{part.first:07d}{suffix}")
+    except StorageError:
+        logger.warning("story run %s: could not delete its parts", run_id, exc_info=True)
 
 
 def finish(engine: Engine, run_id: int, **values: Any) -> bool:
@@ -268,21 +323,48 @@ def _encode(samples: np.ndarray) -> bytes:
 
 
 class _PartReader:
-    """Line samples from stored parts, holding one part in memory at a time."""
+    """Line samples from stored parts, in line order.
+
+    While the lines of one part are joined into the tracks, the next part is fetched and
+    decoded on a helper thread (libsndfile and the S3 client release the GIL), so at most
+    two parts are in memory.
+    """
 
     def __init__(self, storage: Storage, run_id: int, parts: list[Part]) -> None:
         self.storage = storage
         self.run_id = run_id
         self.parts = sorted(parts, key=lambda p: p.first)
         self._loaded: tuple[Part, list[np.ndarray]] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-read")
+        self._next: tuple[int, Future[list[np.ndarray]]] | None = None
 
     def line(self, index: int) -> np.ndarray:
         if self._loaded is None or not (
             self._loaded[0].first <= index < self._loaded[0].last
         ):
-            part = next(p for p in self.parts if p.first <= index < p.last)
-            self._loaded = (part, self._load(part))
+            position = next(
+                n for n, p in enumerate(self.parts) if p.first <= index < p.last
+            )
+            self._loaded = (self.parts[position], self._take(position))
+            if position + 1 < len(self.parts):
+                following = self.parts[position + 1]
+                self._next = (position + 1, self._pool.submit(self._load, following))
         return self._loaded[1][index - self._loaded[0].first]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> _PartReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _take(self, position: int) -> list[np.ndarray]:
+        if self._next is not None and self._next[0] == position:
+            future, self._next = self._next[1], None
+            return future.result()
+        return self._load(self.parts[position])
 
     def _load(self, part: Part) -> list[np.ndarray]:
         key = f"runs/{self.run_id}/parts/{part.first:07d}"

@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -264,11 +265,12 @@ def export_and_store(
     export_run(out_dir, formats, master=master or None, progress=progress,
                report=bool(set(requested) - set(ALWAYS_EXPORTED)) or bool(master))
 
-    stored = []
-    for name in deliverable_names(out_dir):
-        path = out_dir / name
-        storage.put_file(f"runs/{run_id}/{name}", path)
-        stored.append({"name": name, "size": path.stat().st_size})
+    names = deliverable_names(out_dir)
+    # Several uploads at once: object stores answer each request with a delay.
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="store") as pool:
+        list(pool.map(lambda n: storage.put_file(f"runs/{run_id}/{n}", out_dir / n),
+                      names))
+    stored = [{"name": n, "size": (out_dir / n).stat().st_size} for n in names]
     logger.info(
         "story run %s: %d files stored", run_id, len(stored), extra={"run_id": run_id}
     )

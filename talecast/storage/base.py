@@ -25,6 +25,9 @@ class Storage(Protocol):
     def size(self, key: str) -> int:
         """Size in bytes; StorageError if it does not exist."""
 
+    def delete(self, key: str) -> None:
+        """Remove ``key``; nothing happens if it does not exist."""
+
     def local_path(self, key: str) -> Path | None:
         """A path on this machine the web server may stream from, or None."""
 

@@ -59,6 +59,10 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise StorageError(f"no stored object {key!r}") from exc
 
+    def delete(self, key: str) -> None:
+        """Remove ``key``'s file if it exists."""
+        self._path(key).unlink(missing_ok=True)
+
     def local_path(self, key: str) -> Path | None:
         """The file holding ``key`` (it may not exist)."""
         return self._path(key)

@@ -92,6 +92,16 @@ class S3Storage:
         )
         return int(head["ContentLength"])
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (S3 answers a missing key with success too)."""
+        self._call(
+            "delete",
+            key,
+            self._client.delete_object,
+            Bucket=self.bucket,
+            Key=_check_key(key),
+        )
+
     def local_path(self, key: str) -> Path | None:
         """Objects in a bucket have no local path."""
         return None

@@ -69,6 +69,14 @@ def test_s3_storage_round_trips_bytes_and_files(storage, tmp_path):
     storage.check()
 
 
+def test_s3_storage_deletes_a_key_and_ignores_a_missing_one(storage):
+    storage.put_bytes("runs/2/parts/0000000.json", b"{}")
+    storage.delete("runs/2/parts/0000000.json")
+    with pytest.raises(StorageError, match="no stored object"):
+        storage.size("runs/2/parts/0000000.json")
+    storage.delete("runs/2/parts/0000000.json")
+
+
 def test_s3_storage_missing_key_and_bad_key_are_storage_errors(storage):
     with pytest.raises(StorageError, match="no stored object"):
         storage.open("runs/404/narration.flac")

@@ -1,0 +1,123 @@
+"""The scale-out steps (plan, parts, assembly) run in-process on SQLite and local storage:
+what each Celery task does, without the broker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sqlalchemy import Engine, insert, select
+
+from talecast.config import Settings, get_settings
+from talecast.db import Account, Story, make_engine, migrate
+from talecast.jobs import parts as steps
+from talecast.pipeline.reading import read_story
+from talecast.pipeline.render import RenderOptions, plan_story, render_story
+from talecast.storage import LocalStorage
+
+STORY = "\n\n".join(
+    f"CHAPTER {n}\n\nThe bell rang {n} times over the harbour.\n\n"
+    f'"Is the ferry late again?" asked Mara.\n\n'
+    f'"It left at {n} o\'clock," said Tobias.'
+    for n in (1, 2, 3)
+)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Settings, Engine, LocalStorage, int]:
+    """A migrated database holding one running story, and local storage."""
+    settings = get_settings(data_dir=tmp_path, voice_profile="fast", threads_per_worker=1)
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    storage = LocalStorage(settings.files_dir)
+    storage.put_bytes("uploads/story.txt", STORY.encode())
+    with engine.begin() as conn:
+        conn.execute(insert(Account).values(id=1, name="a", created_at=0.0))
+        conn.execute(
+            insert(Story).values(
+                task_id="t1",
+                account_id=1,
+                status="queued",
+                progress=0.0,
+                stage="queued",
+                source_language=1,
+                upload_key="uploads/story.txt",
+                upload_bytes=len(STORY),
+                created_at=time.time(),
+                attempts=0,
+            )
+        )
+        run_id = conn.execute(select(Story.run_id)).scalar_one()
+    return settings, engine, storage, run_id
+
+
+def _plan(text: str) -> steps.StoryPlan:
+    return plan_story(read_story(text.encode()), RenderOptions(profile="fast"))
+
+
+def test_parts_cover_every_line_once_within_chapters_at_about_the_target_size():
+    long_chapter = " ".join(f'"Line {n} of the long talk," said Mara.' for n in range(60))
+    plan = _plan(f"CHAPTER 1\n\nA short start.\n\nCHAPTER 2\n\n{long_chapter}")
+    target = 300
+    parts = steps.split_parts(plan, target_chars=target)
+    covered = [i for p in parts for i in range(p.first, p.last)]
+    assert covered == list(range(len(plan.lines)))
+    chapters = plan.chapter_line_ranges()
+    assert len(parts) > len(chapters)  # the long chapter was cut
+    for part in parts:
+        assert any(a <= part.first and part.last <= b for a, b in chapters), part
+        chars = [len(plan.lines[i].text) for i in range(part.first, part.last)]
+        # A block closes at the first line that reaches the target.
+        assert sum(chars[:-1]) < target
+        at_chapter_end = any(part.last == b for _, b in chapters)
+        assert sum(chars) >= target or at_chapter_end, part
+
+
+def test_parts_in_any_order_assemble_to_the_single_machine_render(world, tmp_path):
+    settings, engine, storage, run_id = world
+    parts = steps.make_plan(engine, storage, settings, run_id)
+    assert parts is not None and len(parts) == 3  # one per chapter
+    for part in reversed(parts):
+        assert steps.make_part(storage, settings, run_id, part) is True
+    # Done already: a second delivery of a part does nothing.
+    assert steps.make_part(storage, settings, run_id, parts[0]) is False
+    assert not steps.is_over(engine, run_id)
+
+    values = steps.assemble_parts(engine, storage, settings, run_id, parts)
+    assert values is not None and steps.finish(engine, run_id, **values)
+    assert steps.is_over(engine, run_id)
+    assert not steps.finish(engine, run_id, **values)  # only the first assembly ends it
+    assert steps.assemble_parts(engine, storage, settings, run_id, parts) is None
+
+    reference = render_story(
+        read_story(STORY.encode()),
+        tmp_path / "reference",
+        RenderOptions(profile="fast"),
+        cache_dir=tmp_path / "cache",
+    )
+    with storage.open(values["narration_key"]) as fh:
+        narration, _ = sf.read(fh, dtype="int16")
+    expected, _ = sf.read(reference.narration_path, dtype="int16")
+    assert np.array_equal(narration, expected)
+    with storage.open(values["dialogue_key"]) as fh:
+        dialogue, _ = sf.read(fh, dtype="int16")
+    assert dialogue.size == narration.size and 0 < np.abs(dialogue).sum()
+
+    part_dir = settings.files_dir / "runs" / str(run_id) / "parts"
+    assert len(list(part_dir.iterdir())) == 2 * len(parts)  # audio + index each
+    steps.remove_parts(storage, run_id, parts)
+    assert list(part_dir.iterdir()) == []
+
+
+def test_a_stored_plan_is_read_once_per_run(world):
+    settings, engine, storage, run_id = world
+    steps.make_plan(engine, storage, settings, run_id)
+    first = steps.load_plan(storage, run_id)
+    storage.delete(f"runs/{run_id}/plan.json")
+    assert steps.load_plan(storage, run_id) is first
+    other = LocalStorage(settings.files_dir)  # another store: read again, so not found
+    with pytest.raises(steps.StorageError, match="no stored object"):
+        steps.load_plan(other, run_id)

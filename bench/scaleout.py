@@ -3,10 +3,11 @@
 Starts Redis, PostgreSQL and S3 (moto) through scripts/services.sh unless the
 ``TALECAST_TEST_*`` URLs are already set, then for 1 and 2 workers: starts the API and the
 workers, submits the same story, and times submit -> SUCCESS. Prints both times, the
-speed-up and the efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores). Each worker
-renders with one thread. The fast profile keeps the run short, but its Pico and flite
-voices run in helper processes, so one worker already keeps part of the second core busy;
-``--profile neural`` (Kokoro in-process, one thread) shows the CPU-bound case.
+seconds each kind of task took (plan, part, assemble, summed over the workers), the
+speed-up and the efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores), and the speed-up
+the bare speech engines get from a second process on the same machine, as the ceiling.
+Each worker renders with one thread. The story is the first ``--chapters`` chapters of a
+dev-set novel read from ../shared (a generated story when it is absent).
 
     .venv/bin/python bench/scaleout.py [--chapters 6] [--profile fast]
 """
@@ -67,18 +68,19 @@ def bench_story(chapters: int, exchanges: int) -> tuple[str, str]:
 TASK_LINE = re.compile(r"Task talecast\.(\w+)\[[^]]+\] succeeded in ([\d.]+)s")
 
 
-def task_seconds(logs: list[str]) -> dict[str, float]:
-    """Seconds spent in each kind of task, summed over the workers' logs."""
-    totals: dict[str, float] = {}
+def task_seconds(logs: list[str]) -> dict[str, str]:
+    """"<seconds> s in <runs>" per kind of task, summed over the workers' logs."""
+    totals: dict[str, tuple[int, float]] = {}
     for log in logs:
         for name, seconds in TASK_LINE.findall(log):
-            totals[name] = round(totals.get(name, 0.0) + float(seconds), 2)
-    return totals
+            runs, total = totals.get(name, (0, 0.0))
+            totals[name] = (runs + 1, total + float(seconds))
+    return {name: f"{total:.2f} s in {runs}" for name, (runs, total) in totals.items()}
 
 
 def _render_once(
     workers: int, story: bytes, tmp: Path, profile: str
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, dict[str, str]]:
     from cluster import Cluster, scale_env_or_none
 
     env = scale_env_or_none()
@@ -105,6 +107,12 @@ def _render_once(
                 time.sleep(0.1)
             elapsed = time.perf_counter() - started
         assert status["status"] == "SUCCESS", status
+        # The assembly task logs its own end just after the story turns SUCCESS.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "assemble" not in task_seconds(
+            [w.log() for w in cluster.workers]
+        ):
+            time.sleep(0.2)
         return elapsed, task_seconds([w.log() for w in cluster.workers])
     finally:
         cluster.stop()

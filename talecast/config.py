@@ -56,8 +56,13 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(0.25, gt=0.0)  # idle worker's queue poll period
     queue: Literal["local", "celery"] = "local"
     broker_url: str | None = None  # redis://HOST:PORT/DB when queue=celery
+    # A story still rendering this long after it started ends with status TIMEOUT ...
+    render_timeout_s: float = Field(86400.0, gt=0.0)
+    # ... as does one whose render makes no progress for this long (a hung engine): no
+    # single line, part, assembly or export may take longer.
+    stall_timeout_s: float = Field(900.0, gt=0.0)
     # A Celery message whose worker died is delivered again after this long; it must
-    # exceed the longest part's render time (a part is one chapter or 120 lines).
+    # exceed the longest part's render time (a part is a chapter or ~3000 characters).
     celery_visibility_timeout_s: int = Field(3600, ge=5)
     storage: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None

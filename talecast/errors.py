@@ -23,6 +23,7 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     ├── ExportError                an unknown export format or mastering profile, or a run
     │                              directory that lacks a rendered file (HTTP 422)
     ├── EncoderError               ffmpeg is missing or failed while encoding an export
+    ├── RenderTimeoutError         a render past its time limit, or one that stalled
     └── DictionaryError            a pronunciation dictionary that cannot be read (HTTP 422)
 
 ``reason`` is the machine-readable ``exception_reason`` a failed story task reports.
@@ -115,6 +116,33 @@ class QuotaError(TalecastError):
 
 class ExportError(TalecastError, ValueError):
     """An unknown export format or mastering profile, or an incomplete run directory."""
+
+
+class RenderTimeoutError(TalecastError):
+    """A render that ran past ``TALECAST_RENDER_TIMEOUT_S`` or made no progress for
+    ``TALECAST_STALL_TIMEOUT_S``; its story ends with status TIMEOUT."""
+
+    reason = "RENDER_TIME_LIMIT"
+
+    def __init__(self, message: str, reason: str = "RENDER_TIME_LIMIT") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def render_time_limit_message(limit_s: float) -> str:
+    """Why a story ended as TIMEOUT because it rendered for too long."""
+    return (
+        f"rendering took longer than the limit of {limit_s:g} s "
+        "(TALECAST_RENDER_TIMEOUT_S); the story was not finished"
+    )
+
+
+def stall_message(limit_s: float, stage: str) -> str:
+    """Why a story ended as TIMEOUT because its render stopped making progress."""
+    return (
+        f"rendering made no progress for {limit_s:g} s during {stage!r} "
+        "(TALECAST_STALL_TIMEOUT_S); a speech engine may have hung"
+    )
 
 
 class EncoderError(TalecastError):

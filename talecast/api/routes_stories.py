@@ -44,7 +44,8 @@ router.include_router(upload_router)
 )
 def get_story_status(task_id: str, account: AccountId, state: State) -> StoryStatusOut:
     """The state of a story task: PENDING (with progress 0-100 and the current stage),
-    SUCCESS with the ``run_id`` to fetch results with, or ERROR with a reason."""
+    SUCCESS with the ``run_id`` to fetch results with, or ERROR or TIMEOUT (the render
+    ran past its time limit or stopped progressing) with a reason and a message."""
     with state.engine.connect() as conn:
         row = conn.execute(
             select(
@@ -66,7 +67,7 @@ def get_story_status(task_id: str, account: AccountId, state: State) -> StorySta
     )
     if row.status == StoryStatus.SUCCESS.value:
         out.run_id = row.run_id
-    if row.status == StoryStatus.ERROR.value:
+    if row.status in (StoryStatus.ERROR.value, StoryStatus.TIMEOUT.value):
         out.exception_reason = row.exception_reason
         out.message = row.message
     return out
@@ -166,4 +167,6 @@ def _why_unusable(run_id: int, run: FinishedRun | RunState | None) -> str:
     assert isinstance(run, RunState)
     if run.status == StoryStatus.ERROR.value:
         return f"run {run_id} failed and has no result"
+    if run.status == StoryStatus.TIMEOUT.value:
+        return f"run {run_id} timed out and has no result"
     return f"run {run_id} is not finished yet (status PENDING); poll its task first"

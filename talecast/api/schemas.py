@@ -155,7 +155,7 @@ class CreateStoryOut(BaseModel):
 class StoryStatusOut(BaseModel):
     """A task's state; ``run_id`` once it succeeded, reason and message on error."""
 
-    status: str = Field(description="PENDING, SUCCESS or ERROR")
+    status: str = Field(description="PENDING, SUCCESS, ERROR or TIMEOUT")
     run_id: int | None = None
     exception_reason: str | None = None
     message: str | None = None

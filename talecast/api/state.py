@@ -155,6 +155,7 @@ PUBLIC_STATUS = {
     StoryStatus.RUNNING.value: "PENDING",
     StoryStatus.SUCCESS.value: "SUCCESS",
     StoryStatus.ERROR.value: "ERROR",
+    StoryStatus.TIMEOUT.value: "TIMEOUT",
 }
 
 

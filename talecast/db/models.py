@@ -16,15 +16,21 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class StoryStatus(enum.StrEnum):
-    """Life cycle of a story: queued -> running -> success | error."""
+    """Life cycle of a story: queued -> running -> success | error | timeout."""
 
     QUEUED = "queued"
     RUNNING = "running"
     SUCCESS = "success"
     ERROR = "error"
+    TIMEOUT = "timeout"  # the render ran past its time limit or stopped progressing
 
 
 ACTIVE_STATUSES = (StoryStatus.QUEUED.value, StoryStatus.RUNNING.value)
+ENDED_STATUSES = (
+    StoryStatus.SUCCESS.value,
+    StoryStatus.ERROR.value,
+    StoryStatus.TIMEOUT.value,
+)
 
 
 class Base(DeclarativeBase):

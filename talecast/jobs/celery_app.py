@@ -17,12 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 from celery import Celery, chord, signals
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from talecast.config import Settings, get_settings
 from talecast.db import make_engine
-from talecast.errors import TalecastError
+from talecast.errors import RenderTimeoutError, TalecastError, stall_message
 from talecast.jobs import parts as steps
-from talecast.storage import get_storage
+from talecast.storage import StorageError, get_storage
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ def make_celery(settings: Settings) -> Celery:
         accept_content=["json"],
         result_expires=86400,
         broker_connection_retry_on_startup=True,
+        # No step may run longer than the stall limit: the soft limit raises inside the
+        # task (which ends its story as TIMEOUT); the hard one replaces a stuck process.
+        task_soft_time_limit=settings.stall_timeout_s,
+        task_time_limit=settings.stall_timeout_s + 30,
         worker_hijack_root_logger=False,
         broker_transport_options={
             # A message a dead worker held comes back after this long; it must exceed
@@ -104,37 +109,31 @@ def plan_task(self: Any, task_id: str) -> None:
         return
     try:
         parts = steps.make_plan(engine, storage, settings, run_id)
-    except TalecastError as exc:
-        steps.fail(engine, run_id, exc.reason, str(exc))
-        return
-    except Exception as exc:  # a bug, not the user's input
-        logger.error("story run %s: planning failed", run_id, exc_info=True)
-        steps.fail(
-            engine,
-            run_id,
-            "INTERNAL_ERROR",
-            f"planning failed because of an internal error ({type(exc).__name__})",
-        )
+    except Exception as exc:  # noqa: BLE001 (each kind is reported by fail_with)
+        steps.fail_with(engine, run_id, _as_timeout(exc, settings), "planning")
         return
     if parts is None:
         return
     payload = [[p.first, p.last] for p in parts]
     _redis(settings).delete(PROGRESS_KEY.format(run_id=run_id))
     header = [part_task.s(run_id, first, last, len(parts)) for first, last in payload]
-    chord(header)(assemble_task.s(run_id, payload))
+    # The error callback ends the story if a part dies without ending it itself (a
+    # worker killed by the hard time limit); otherwise the chord would wait forever.
+    finale = assemble_task.s(run_id, payload).on_error(story_failed.s(run_id))
+    chord(header)(finale)
 
 
 @app.task(name="talecast.part", bind=True, max_retries=3)
 def part_task(self: Any, run_id: int, first: int, last: int, total: int) -> int:
     """Synthesize lines [first, last) of a story into storage."""
     settings, engine, storage = _context()
-    if steps.is_over(engine, run_id):  # failed elsewhere, or a late second delivery
-        logger.info("story run %s: over; part %d-%d skipped", run_id, first, last)
-        return first
     try:
+        if steps.is_over(engine, settings, run_id):  # ended elsewhere, or a late copy
+            logger.info("story run %s: over; part %d-%d skipped", run_id, first, last)
+            return first
         steps.make_part(storage, settings, run_id, steps.Part(first, last))
-    except TalecastError as exc:
-        steps.fail(engine, run_id, exc.reason, str(exc))
+    except Exception as exc:
+        steps.fail_with(engine, run_id, _as_timeout(exc, settings), "a story part")
         raise
     done = _redis(settings).incr(PROGRESS_KEY.format(run_id=run_id))
     steps.set_progress(
@@ -151,18 +150,48 @@ def assemble_task(
     settings, engine, storage = _context()
     parts = [steps.Part(first, last) for first, last in payload]
     try:
+        if steps.is_over(engine, settings, run_id):
+            return
         values = steps.assemble_parts(engine, storage, settings, run_id, parts)
-    except TalecastError as exc:
+    except StorageError as exc:
         # A part delivered twice can fire the chord early; wait for the stragglers.
         if self.request.retries < self.max_retries:
             raise self.retry(exc=exc, countdown=2) from exc
-        steps.fail(engine, run_id, exc.reason, str(exc))
+        steps.fail_with(engine, run_id, exc, "assembly")
+        return
+    except Exception as exc:  # noqa: BLE001 (each kind is reported by fail_with)
+        steps.fail_with(engine, run_id, _as_timeout(exc, settings), "assembly")
         return
     if values is not None and steps.finish(engine, run_id, **values):
         logger.info(
             "story run %s: finished (%.1f s of audio)", run_id, values["duration_s"]
         )
         steps.remove_parts(storage, run_id, parts)
+
+
+@app.task(name="talecast.story_failed")
+def story_failed(request: Any, exc: BaseException, traceback: Any, run_id: int) -> None:
+    """Error callback of a story's chord: end the story if no step has ended it."""
+    settings, engine, _ = _context()
+    if isinstance(exc, TimeLimitExceeded) or "TimeLimitExceeded" in repr(exc):
+        message = stall_message(settings.stall_timeout_s, "a story part")
+        exc = RenderTimeoutError(message, "RENDER_STALLED")
+    ended = steps.fail_with(engine, run_id, exc, "a story part")
+    logger.info(
+        "story run %s: a part failed (%r); %s",
+        run_id,
+        exc,
+        "the story ends here" if ended else "the story had ended already",
+    )
+
+
+def _as_timeout(exc: BaseException, settings: Settings) -> BaseException:
+    """The soft time limit (no step may run longer than ``stall_timeout_s``) as a
+    RenderTimeoutError; any other exception unchanged."""
+    if isinstance(exc, SoftTimeLimitExceeded):
+        message = stall_message(settings.stall_timeout_s, "a story step")
+        return RenderTimeoutError(message, "RENDER_STALLED")
+    return exc
 
 
 class CeleryQueue:

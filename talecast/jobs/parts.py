@@ -25,6 +25,8 @@ from sqlalchemy import Engine, select, update
 
 from talecast.config import Settings
 from talecast.db import Story, StoryStatus
+from talecast.db.models import ENDED_STATUSES
+from talecast.errors import RenderTimeoutError, TalecastError, render_time_limit_message
 from talecast.pipeline.cache import LineCache
 from talecast.pipeline.render import (
     RenderOptions,
@@ -50,6 +52,7 @@ ASSEMBLY_SHARE = 5.0  # progress left for assembly
 RUNNING = StoryStatus.RUNNING.value
 SUCCESS = StoryStatus.SUCCESS.value
 ERROR = StoryStatus.ERROR.value
+TIMEOUT = StoryStatus.TIMEOUT.value
 QUEUED = StoryStatus.QUEUED.value
 
 
@@ -101,7 +104,7 @@ def make_plan(
                 Story.replacements_json,
             ).where(Story.run_id == run_id)
         ).one()
-        if story.status in (SUCCESS, ERROR):
+        if story.status in ENDED_STATUSES:
             return None
         conn.execute(
             update(Story)
@@ -150,13 +153,18 @@ def load_plan(storage: Storage, run_id: int) -> StoryPlan:
     return plan
 
 
-def is_over(engine: Engine, run_id: int) -> bool:
-    """True once the story ended (SUCCESS or ERROR): its parts need no more work."""
+def is_over(engine: Engine, settings: Settings, run_id: int) -> bool:
+    """True once the story ended (SUCCESS, ERROR or TIMEOUT): its parts need no more
+    work. RenderTimeoutError once it has rendered longer than ``render_timeout_s``."""
     with engine.connect() as conn:
-        status = conn.execute(
-            select(Story.status).where(Story.run_id == run_id)
-        ).scalar()
-    return status in (SUCCESS, ERROR, None)
+        row = conn.execute(
+            select(Story.status, Story.started_at).where(Story.run_id == run_id)
+        ).first()
+    if row is None or row.status in ENDED_STATUSES:
+        return True
+    if row.started_at and time.time() > row.started_at + settings.render_timeout_s:
+        raise RenderTimeoutError(render_time_limit_message(settings.render_timeout_s))
+    return False
 
 
 def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> bool:
@@ -261,21 +269,40 @@ def finish(engine: Engine, run_id: int, **values: Any) -> bool:
     return done.rowcount == 1
 
 
-def fail(engine: Engine, run_id: int, reason: str, message: str) -> bool:
-    """End the task as ERROR with a machine reason and a human message."""
+def fail(
+    engine: Engine, run_id: int, reason: str, message: str, status: str = ERROR
+) -> bool:
+    """End the task as ERROR (or TIMEOUT) with a machine reason and a human message;
+    False if it had ended already."""
     with engine.begin() as conn:
         done = conn.execute(
             update(Story)
             .where(Story.run_id == run_id, Story.status.in_([QUEUED, RUNNING]))
             .values(
-                status=ERROR,
-                stage="failed",
+                status=status,
+                stage="timed out" if status == TIMEOUT else "failed",
                 exception_reason=reason,
                 message=message,
                 finished_at=time.time(),
             )
         )
     return done.rowcount == 1
+
+
+def fail_with(engine: Engine, run_id: int, exc: BaseException, step: str) -> bool:
+    """End the task for an exception raised by one of its steps: TIMEOUT for a time
+    limit, ERROR with the error's own reason, or INTERNAL_ERROR for a bug."""
+    if isinstance(exc, RenderTimeoutError):
+        return fail(engine, run_id, exc.reason, str(exc), status=TIMEOUT)
+    if isinstance(exc, TalecastError):
+        return fail(engine, run_id, exc.reason, str(exc))
+    logger.error("story run %s: %s failed", run_id, step, exc_info=exc)
+    return fail(
+        engine,
+        run_id,
+        "INTERNAL_ERROR",
+        f"{step} failed because of an internal error ({type(exc).__name__})",
+    )
 
 
 def set_progress(engine: Engine, run_id: int, percent: float, stage: str) -> None:

@@ -30,6 +30,7 @@ QUEUED = StoryStatus.QUEUED.value
 RUNNING = StoryStatus.RUNNING.value
 SUCCESS = StoryStatus.SUCCESS.value
 ERROR = StoryStatus.ERROR.value
+TIMEOUT = StoryStatus.TIMEOUT.value
 
 
 class TaskQueue(Protocol):
@@ -67,6 +68,7 @@ class Claim:
     task_id: str
     token: str
     attempts: int
+    started_at: float = 0.0  # wall clock when the task's first claim began rendering
 
 
 def worker_identity() -> str:
@@ -107,13 +109,17 @@ def claim_next(conn: Connection, worker_id: str, lease_s: float) -> Claim | None
             started_at=func.coalesce(Story.started_at, now),
             stage="starting",
         )
-        .returning(Story.run_id, Story.task_id, Story.attempts)
+        .returning(Story.run_id, Story.task_id, Story.attempts, Story.started_at)
     ).first()
     conn.commit()
     if row is None:
         return None
     return Claim(
-        run_id=row.run_id, task_id=row.task_id, token=token, attempts=row.attempts
+        run_id=row.run_id,
+        task_id=row.task_id,
+        token=token,
+        attempts=row.attempts,
+        started_at=float(row.started_at or now),
     )
 
 
@@ -143,6 +149,13 @@ def fail(conn: Connection, claim: Claim, reason: str, message: str) -> bool:
     """End the task as ERROR with a machine reason and a human message."""
     return _end(
         conn, claim, ERROR, stage="failed", exception_reason=reason, message=message
+    )
+
+
+def time_out(conn: Connection, claim: Claim, reason: str, message: str) -> bool:
+    """End the task as TIMEOUT (too long, or stalled) with a reason and a message."""
+    return _end(
+        conn, claim, TIMEOUT, stage="timed out", exception_reason=reason, message=message
     )
 
 

@@ -4,6 +4,12 @@ Each worker is its own process (see :mod:`talecast.jobs.pool`). While a story re
 heartbeat thread extends the claim's lease and records progress; if the claim is lost
 the render is abandoned at the next progress report. Renders share one line cache under
 the data folder, so a re-claimed story resumes instead of starting from zero.
+
+Time limits: a render still going ``render_timeout_s`` after the story first started ends
+as TIMEOUT at its next progress report. One that reports no progress for
+``stall_timeout_s`` (an engine call that never returns) is ended as TIMEOUT by the
+heartbeat thread, which then ends the worker process: the stuck call cannot be
+interrupted, and the pool starts a fresh worker in its place.
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ from sqlalchemy import Engine, select
 
 from talecast.config import Settings
 from talecast.db import Story, make_engine
-from talecast.errors import TalecastError
+from talecast.errors import (
+    RenderTimeoutError,
+    TalecastError,
+    render_time_limit_message,
+    stall_message,
+)
 from talecast.jobs import queue
 from talecast.storage import Storage, get_storage
 
@@ -64,6 +75,7 @@ class _Beat:
         self.stage = "starting"
         self.lost = False
         self.stop = threading.Event()
+        self.touched = time.monotonic()  # when the render last reported progress
 
 
 def run_worker(settings: Settings, parent_pid: int) -> None:
@@ -88,9 +100,17 @@ def run_worker(settings: Settings, parent_pid: int) -> None:
 
 
 def process(
-    engine: Engine, storage: Storage, settings: Settings, claim: queue.Claim
+    engine: Engine,
+    storage: Storage,
+    settings: Settings,
+    claim: queue.Claim,
+    on_stall: Callable[[], None] | None = None,
 ) -> None:
-    """Render one claimed story and end its task as SUCCESS or ERROR."""
+    """Render one claimed story and end its task as SUCCESS, ERROR or TIMEOUT.
+
+    ``on_stall`` runs on the heartbeat thread after a stalled render was ended as
+    TIMEOUT; by default it ends this process (see the module's docstring).
+    """
     log_extra = {"run_id": claim.run_id, "task_id": claim.task_id}
     if claim.attempts > queue.MAX_ATTEMPTS:
         message = (
@@ -108,7 +128,9 @@ def process(
     )
     beat = _Beat()
     thread = threading.Thread(
-        target=_heartbeat_loop, args=(engine, claim, settings, beat), daemon=True
+        target=_heartbeat_loop,
+        args=(engine, claim, settings, beat, on_stall or _exit_stalled),
+        daemon=True,
     )
     thread.start()
     started = time.monotonic()
@@ -156,6 +178,8 @@ def _guarded_render(
             claim.run_id,
             extra={"run_id": claim.run_id, "task_id": claim.task_id},
         )
+    except RenderTimeoutError as exc:
+        _end_timed_out(engine, settings, claim, exc.reason, str(exc))
     except TalecastError as exc:
         _end_failed(engine, settings, claim, exc.reason, str(exc))
     except Exception as exc:  # a bug, not the user's input: keep the worker alive
@@ -195,13 +219,18 @@ def _render(
     with storage.open(story.upload_key) as fh:
         data = fh.read()
 
+    deadline = claim.started_at + settings.render_timeout_s
+
     def progress(fraction: float, stage: str) -> None:
         if beat.lost:
             raise ClaimLostError(claim.task_id)
+        if time.time() > deadline:
+            raise RenderTimeoutError(render_time_limit_message(settings.render_timeout_s))
         beat.progress = 100.0 * float(fraction)
         beat.stage = stage
+        beat.touched = time.monotonic()
 
-    beat.stage = "reading"
+    progress(0.0, "reading")
     document = read_story(data)
     options = RenderOptions(
         narrator_voice_id=story.narrator_voice_id,
@@ -209,8 +238,6 @@ def _render(
         replacements=json.loads(story.replacements_json or "null"),
         threads=settings.threads_per_worker,
     )
-    # TODO(#3): limit a render's wall time and end it with status TIMEOUT; today a
-    # render that never returns keeps its worker (and its lease) forever.
     out_dir = settings.work_dir / claim.task_id
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -323,10 +350,39 @@ def _end_failed(
         )
 
 
+def _end_timed_out(
+    engine: Engine, settings: Settings, claim: queue.Claim, reason: str, message: str
+) -> bool:
+    with engine.connect() as conn:
+        ended = queue.time_out(conn, claim, reason, message)
+    if ended:
+        shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
+        logger.warning(
+            "story run %s: timed out: %s",
+            claim.run_id,
+            message,
+            extra={"run_id": claim.run_id, "task_id": claim.task_id},
+        )
+    return ended
+
+
 def _heartbeat_loop(
-    engine: Engine, claim: queue.Claim, settings: Settings, beat: _Beat
+    engine: Engine,
+    claim: queue.Claim,
+    settings: Settings,
+    beat: _Beat,
+    on_stall: Callable[[], None],
 ) -> None:
     while not beat.stop.wait(HEARTBEAT_PERIOD_S):
+        if time.monotonic() - beat.touched > settings.stall_timeout_s:
+            message = stall_message(settings.stall_timeout_s, beat.stage)
+            try:
+                _end_timed_out(engine, settings, claim, "RENDER_STALLED", message)
+            except Exception:  # the database is away too: the lease runs out instead
+                logger.error("story run %s: stalled", claim.run_id, exc_info=True)
+            beat.lost = True  # should the call ever return, the render stops there
+            on_stall()
+            return
         try:
             with engine.connect() as conn:
                 held = queue.heartbeat(
@@ -350,6 +406,12 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
     except (OSError, AttributeError):
         logger.debug("worker: prctl unavailable; relying on the parent-pid check")
+
+
+def _exit_stalled() -> None:
+    # The stuck call holds this process; the pool replaces it with a fresh worker.
+    logging.shutdown()
+    os._exit(3)
 
 
 def _exit_now() -> None:

@@ -45,7 +45,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         server.start()
         client.base_url = httpx.URL(server.url)
         pending_task = upload(client, key_a, "A short tale.\n").json()["task_id"]
-        pending_run = _run_id_of(data_dir, pending_task)
+        pending_run = server.run_id_of(pending_task)
         yield World(
             server,
             client,
@@ -62,13 +62,3 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     finally:
         client.close()
         server.stop()
-
-
-def _run_id_of(data_dir: Path, task_id: str) -> int:
-    import sqlite3
-
-    with sqlite3.connect(data_dir / "talecast.db") as conn:
-        (run_id,) = conn.execute(
-            "SELECT run_id FROM stories WHERE task_id = ?", (task_id,)
-        ).fetchone()
-    return int(run_id)

@@ -67,6 +67,23 @@ class LiveServer:
         """A new account's API key in this server's database."""
         return create_key(name, settings=get_settings(**self.settings_env()))
 
+    def run_id_of(self, task_id: str) -> int:
+        """The run id of a story task, read from this server's database."""
+        from sqlalchemy import select
+
+        from talecast.db import Story, make_engine
+
+        engine = make_engine(get_settings(**self.settings_env()).db_url)
+        try:
+            with engine.connect() as conn:
+                return int(
+                    conn.execute(
+                        select(Story.run_id).where(Story.task_id == task_id)
+                    ).scalar_one()
+                )
+        finally:
+            engine.dispose()
+
     def start(self, timeout_s: float = 30.0) -> LiveServer:
         """Start the process and wait until /health answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

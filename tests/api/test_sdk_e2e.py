@@ -70,3 +70,28 @@ def test_camb_sdk_creates_polls_and_downloads_a_story(tmp_path: Path) -> None:
         assert duration_s - transcript[-1]["end"] < 2.0
     finally:
         server.stop()
+
+
+def test_camb_sdk_sees_a_story_past_its_time_limit_as_timeout(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "data", TALECAST_RENDER_TIMEOUT_S="0.01").start()
+    try:
+        key = server.create_key("sdk")
+        client = CambAI(api_key=key, base_url=server.api, timeout=60)
+        created = client.story.create_story(file=STORY.encode(), source_language=1)
+        status = _poll(client, created.task_id)
+        assert status.status == "TIMEOUT", status
+        assert status.exception_reason == "RENDER_TIME_LIMIT"
+        assert "TALECAST_RENDER_TIMEOUT_S" in (status.message or "")
+        assert status.run_id is None
+
+        raw = httpx.get(
+            f"{server.api}/story/{created.task_id}", headers={"x-api-key": key}
+        ).json()
+        run_id = server.run_id_of(created.task_id)
+        result = httpx.get(
+            f"{server.api}/story-result/{run_id}", headers={"x-api-key": key}
+        )
+        assert raw["status"] == "TIMEOUT"
+        assert result.status_code == 400 and "TIMEOUT" in result.text, result.text
+    finally:
+        server.stop()

@@ -84,11 +84,11 @@ def test_parts_in_any_order_assemble_to_the_single_machine_render(world, tmp_pat
         assert steps.make_part(storage, settings, run_id, part) is True
     # Done already: a second delivery of a part does nothing.
     assert steps.make_part(storage, settings, run_id, parts[0]) is False
-    assert not steps.is_over(engine, run_id)
+    assert not steps.is_over(engine, settings, run_id)
 
     values = steps.assemble_parts(engine, storage, settings, run_id, parts)
     assert values is not None and steps.finish(engine, run_id, **values)
-    assert steps.is_over(engine, run_id)
+    assert steps.is_over(engine, settings, run_id)
     assert not steps.finish(engine, run_id, **values)  # only the first assembly ends it
     assert steps.assemble_parts(engine, storage, settings, run_id, parts) is None
 
@@ -121,3 +121,16 @@ def test_a_stored_plan_is_read_once_per_run(world):
     other = LocalStorage(settings.files_dir)  # another store: read again, so not found
     with pytest.raises(steps.StorageError, match="no stored object"):
         steps.load_plan(other, run_id)
+
+
+def test_a_part_of_a_story_past_its_render_limit_is_refused_as_timeout(world):
+    settings, engine, storage, run_id = world
+    steps.make_plan(engine, storage, settings, run_id)
+    late = settings.model_copy(update={"render_timeout_s": 0.001})
+    with pytest.raises(steps.RenderTimeoutError) as caught:
+        steps.is_over(engine, late, run_id)
+    assert steps.fail_with(engine, run_id, caught.value, "a story part")
+    with engine.connect() as conn:
+        row = conn.execute(select(Story.status, Story.exception_reason)).one()
+    assert tuple(row) == ("timeout", "RENDER_TIME_LIMIT")
+    assert steps.is_over(engine, late, run_id)  # ended: no more work, no error

@@ -45,11 +45,13 @@ def _queue_story(engine: Engine, upload_key: str, voice: int | None = None) -> N
         )
 
 
-def _run_once(settings: Settings, engine: Engine, storage: LocalStorage) -> tuple:
+def _run_once(
+    settings: Settings, engine: Engine, storage: LocalStorage, on_stall=None
+) -> tuple:
     with engine.connect() as conn:
         claim = queue.claim_next(conn, "test", 60)
     assert claim is not None
-    process(engine, storage, settings, claim)
+    process(engine, storage, settings, claim, on_stall=on_stall)
     with engine.connect() as conn:
         return tuple(
             conn.execute(
@@ -84,3 +86,34 @@ def test_task_that_kept_killing_its_worker_is_given_up(setup) -> None:  # type: 
     status, reason, message = _run_once(settings, engine, storage)
     assert (status, reason) == ("error", "INTERNAL_ERROR")
     assert f"{queue.MAX_ATTEMPTS} times" in message
+
+
+def test_render_past_its_time_limit_ends_as_timeout_with_a_reason(setup) -> None:  # type: ignore[no-untyped-def]
+    settings, engine, storage = setup
+    settings = settings.model_copy(update={"render_timeout_s": 0.001})
+    storage.put_bytes("uploads/t1", b'"Are we late?" asked Mara. The bell rang.')
+    _queue_story(engine, "uploads/t1")
+    status, reason, message = _run_once(settings, engine, storage)
+    assert (status, reason) == ("timeout", "RENDER_TIME_LIMIT")
+    assert "TALECAST_RENDER_TIMEOUT_S" in message
+    with engine.connect() as conn:
+        assert conn.execute(select(Story.claim_token)).scalar() is None
+
+
+def test_render_without_progress_for_the_stall_limit_ends_as_timeout(setup) -> None:  # type: ignore[no-untyped-def]
+    """A Kokoro line of 250 characters takes seconds on one thread: longer than a
+    half-second stall limit, so to the heartbeat it looks like a hung engine."""
+    settings, engine, storage = setup
+    settings = settings.model_copy(
+        update={"stall_timeout_s": 0.5, "voice_profile": "neural"}
+    )
+    speech = " ".join(["the tide came over the long grey stones of the harbour"] * 4)
+    storage.put_bytes("uploads/t1", f'"{speech}," said Tobias.'.encode())
+    _queue_story(engine, "uploads/t1", voice=2)  # a Kokoro narrator
+    stalls = []
+    status, reason, message = _run_once(
+        settings, engine, storage, on_stall=lambda: stalls.append(time.monotonic())
+    )
+    assert (status, reason) == ("timeout", "RENDER_STALLED")
+    assert "no progress for 0.5 s" in message and "TALECAST_STALL_TIMEOUT_S" in message
+    assert len(stalls) == 1

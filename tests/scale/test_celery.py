@@ -5,6 +5,7 @@ import io
 import time
 
 import httpx
+import pytest
 import numpy as np
 import soundfile as sf
 from camb import CambAI
@@ -125,3 +126,39 @@ def test_story_survives_a_worker_killed_mid_render_with_identical_output(
         {**t, "start": round(t["start"], 2), "end": round(t["end"], 2)}
         for t in reference.transcript
     ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "reason"),
+    [
+        # Every part of this story takes seconds: past a 3-second render limit, the
+        # next part to start ends the story.
+        ("TALECAST_RENDER_TIMEOUT_S", "3", "RENDER_TIME_LIMIT"),
+        # A 3000-character part takes far longer than 1.5 s: Celery's soft time limit
+        # interrupts it as it would a hung engine.
+        ("TALECAST_STALL_TIMEOUT_S", "1.5", "RENDER_STALLED"),
+    ],
+)
+def test_story_past_a_time_limit_ends_as_timeout_on_celery(
+    scale_env, tmp_path, setting, value, reason
+):
+    cluster = Cluster(tmp_path, {**scale_env, setting: value}, workers=1).start()
+    try:
+        key = cluster.server.create_key("limits")
+        with cluster.client() as client:
+            created = client.post(
+                "/apis/story",
+                headers={"x-api-key": key},
+                data={"source_language": "1"},
+                files={"file": ("s.txt", chaptered_story(3, 40).encode(), "text/plain")},
+            ).json()
+            status = _wait(client, key, created["task_id"], timeout_s=120)
+        assert status["status"] == "TIMEOUT", status
+        assert status["exception_reason"] == reason
+        assert setting in status["message"]
+        assert cluster.workers[0].proc.poll() is None  # the worker lives on
+        # The chord's error callback ran too (the story had ended already) and did
+        # not fail.
+        assert "Errback" not in cluster.workers[0].log()
+    finally:
+        cluster.stop()

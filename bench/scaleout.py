@@ -1,8 +1,8 @@
 """Render time of a multi-chapter story with one Celery worker divided by that with two.
 
 Starts Redis, PostgreSQL and S3 (moto) through scripts/services.sh unless the
-``TALECAST_TEST_*`` URLs are already set, then for 1 and 2 workers: starts the API and the
-workers, submits the same story, and times submit -> SUCCESS. Prints both times, the
+``TALECAST_TEST_*`` URLs are already set, then for 1 and 2 workers: starts the API and
+the workers, submits the same story, and times submit -> SUCCESS. Prints both times, the
 seconds each kind of task took (plan, part, assemble, summed over the workers), the
 speed-up and the efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores), and the speed-up
 the bare speech engines get from a second process on the same machine, as the ceiling.
@@ -69,7 +69,7 @@ TASK_LINE = re.compile(r"Task talecast\.(\w+)\[[^]]+\] succeeded in ([\d.]+)s")
 
 
 def task_seconds(logs: list[str]) -> dict[str, str]:
-    """"<seconds> s in <runs>" per kind of task, summed over the workers' logs."""
+    """Per kind of task, "<seconds> s in <runs>" summed over the workers' logs."""
     totals: dict[str, tuple[int, float]] = {}
     for log in logs:
         for name, seconds in TASK_LINE.findall(log):
@@ -139,9 +139,14 @@ def _engine_ceiling(profile: str, lines: int = 24) -> float:
     """Speed-up of the bare engines from one process to two on the same work each."""
 
     def run(copies: int) -> float:
-        procs = [subprocess.Popen([sys.executable, "-c", ENGINE_PROBE, profile,
-                                   str(lines)], stdout=subprocess.PIPE, text=True)
-                 for _ in range(copies)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", ENGINE_PROBE, profile, str(lines)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(copies)
+        ]
         return max(float(p.communicate()[0].strip().splitlines()[-1]) for p in procs)
 
     one = run(1)
@@ -152,8 +157,12 @@ def _engine_ceiling(profile: str, lines: int = 24) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", type=int, default=6)
-    parser.add_argument("--exchanges", type=int, default=24,
-                        help="lines per chapter of the generated story (no dev set)")
+    parser.add_argument(
+        "--exchanges",
+        type=int,
+        default=24,
+        help="lines per chapter of the generated story (no dev set)",
+    )
     parser.add_argument("--profile", default="fast", choices=["fast", "neural"])
     args = parser.parse_args()
     started_services = _services_env()
@@ -165,7 +174,9 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            _render_once(1, chaptered_story(2, 2).encode(), tmp / "warm", args.profile)  # warm caches
+            _render_once(
+                1, chaptered_story(2, 2).encode(), tmp / "warm", args.profile
+            )  # warm caches
             one, one_tasks = _render_once(1, story, tmp, args.profile)
             two, two_tasks = _render_once(2, story, tmp, args.profile)
         ceiling = _engine_ceiling(args.profile)

@@ -1,13 +1,15 @@
 """Scale-out: stories rendered by Celery workers on a Redis broker.
 
 ``talecast serve`` with ``TALECAST_QUEUE=celery`` sends each new story's run id to
-``talecast.plan``; ``talecast worker`` runs workers on any machine that reaches the broker,
-the database and the storage. A story fans out one ``talecast.part`` per chapter (or block
-of a long chapter) across all workers, then one ``talecast.assemble`` joins them.
+``talecast.plan``; ``talecast worker`` runs workers on any machine that reaches the
+broker, the database and the storage. A story fans out one ``talecast.part`` per chapter
+(or block of a long chapter) across all workers, then one ``talecast.assemble`` joins
+them.
 
 Tasks are acknowledged late and rejected when their worker process dies, so a killed
-worker's task is delivered again; every step is idempotent (see :mod:`talecast.jobs.parts`)
-and only the first assembly ends the story, so it finishes exactly once.
+worker's task is delivered again; every step is idempotent (see
+:mod:`talecast.jobs.parts`) and only the first assembly ends the story, so it finishes
+exactly once.
 """
 
 from __future__ import annotations

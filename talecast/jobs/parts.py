@@ -246,11 +246,13 @@ def remove_parts(storage: Storage, run_id: int, parts: list[Part]) -> None:
             for suffix in (".json", ".flac"):  # the index first: no half-present part
                 storage.delete(f"runs/{run_id}/parts/{part.first:07d}{suffix}")
     except StorageError:
-        logger.warning("story run %s: could not delete its parts", run_id, exc_info=True)
+        logger.warning(
+            "story run %s: could not delete its parts", run_id, exc_info=True
+        )
 
 
 def finish(engine: Engine, run_id: int, **values: Any) -> bool:
-    """End the task as SUCCESS once; False if another run of this step got there first."""
+    """End the task as SUCCESS once; False if another run of this step ended it."""
     with engine.begin() as conn:
         started = conn.execute(select(Story.started_at).where(Story.run_id == run_id))
         began = started.scalar() or time.time()
@@ -353,8 +355,8 @@ class _PartReader:
     """Line samples from stored parts, in line order.
 
     While the lines of one part are joined into the tracks, the next part is fetched and
-    decoded on a helper thread (libsndfile and the S3 client release the GIL), so at most
-    two parts are in memory.
+    decoded on a helper thread (libsndfile and the S3 client release the GIL), so at
+    most two parts are in memory.
     """
 
     def __init__(self, storage: Storage, run_id: int, parts: list[Part]) -> None:

@@ -155,7 +155,12 @@ def fail(conn: Connection, claim: Claim, reason: str, message: str) -> bool:
 def time_out(conn: Connection, claim: Claim, reason: str, message: str) -> bool:
     """End the task as TIMEOUT (too long, or stalled) with a reason and a message."""
     return _end(
-        conn, claim, TIMEOUT, stage="timed out", exception_reason=reason, message=message
+        conn,
+        claim,
+        TIMEOUT,
+        stage="timed out",
+        exception_reason=reason,
+        message=message,
     )
 
 

@@ -5,8 +5,8 @@ heartbeat thread extends the claim's lease and records progress; if the claim is
 the render is abandoned at the next progress report. Renders share one line cache under
 the data folder, so a re-claimed story resumes instead of starting from zero.
 
-Time limits: a render still going ``render_timeout_s`` after the story first started ends
-as TIMEOUT at its next progress report. One that reports no progress for
+Time limits: a render still going ``render_timeout_s`` after the story first started
+ends as TIMEOUT at its next progress report. One that reports no progress for
 ``stall_timeout_s`` (an engine call that never returns) is ended as TIMEOUT by the
 heartbeat thread, which then ends the worker process: the stuck call cannot be
 interrupted, and the pool starts a fresh worker in its place.
@@ -225,7 +225,9 @@ def _render(
         if beat.lost:
             raise ClaimLostError(claim.task_id)
         if time.time() > deadline:
-            raise RenderTimeoutError(render_time_limit_message(settings.render_timeout_s))
+            raise RenderTimeoutError(
+                render_time_limit_message(settings.render_timeout_s)
+            )
         beat.progress = 100.0 * float(fraction)
         beat.stage = stage
         beat.touched = time.monotonic()
@@ -289,14 +291,22 @@ def export_and_store(
     requested = [f for f in (export_formats or "").split(",") if f]
     formats = list(dict.fromkeys([*ALWAYS_EXPORTED, *requested]))
     # The loudness report needs a pass over the audio: only when audio is exported.
-    export_run(out_dir, formats, master=master or None, progress=progress,
-               report=bool(set(requested) - set(ALWAYS_EXPORTED)) or bool(master))
+    export_run(
+        out_dir,
+        formats,
+        master=master or None,
+        progress=progress,
+        report=bool(set(requested) - set(ALWAYS_EXPORTED)) or bool(master),
+    )
 
     names = deliverable_names(out_dir)
     # Several uploads at once: object stores answer each request with a delay.
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="store") as pool:
-        list(pool.map(lambda n: storage.put_file(f"runs/{run_id}/{n}", out_dir / n),
-                      names))
+        list(
+            pool.map(
+                lambda n: storage.put_file(f"runs/{run_id}/{n}", out_dir / n), names
+            )
+        )
     stored = [{"name": n, "size": (out_dir / n).stat().st_size} for n in names]
     logger.info(
         "story run %s: %d files stored", run_id, len(stored), extra={"run_id": run_id}

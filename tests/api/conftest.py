@@ -8,7 +8,6 @@ therefore stays PENDING: every run state the tests need, rendered once.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest

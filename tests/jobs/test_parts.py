@@ -1,5 +1,5 @@
-"""The scale-out steps (plan, parts, assembly) run in-process on SQLite and local storage:
-what each Celery task does, without the broker."""
+"""The scale-out steps (plan, parts, assembly) run in-process on SQLite and local
+storage: what each Celery task does, without the broker."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ STORY = "\n\n".join(
 @pytest.fixture
 def world(tmp_path: Path) -> tuple[Settings, Engine, LocalStorage, int]:
     """A migrated database holding one running story, and local storage."""
-    settings = get_settings(data_dir=tmp_path, voice_profile="fast", threads_per_worker=1)
+    settings = get_settings(
+        data_dir=tmp_path, voice_profile="fast", threads_per_worker=1
+    )
     engine = make_engine(settings.db_url)
     migrate(engine)
     storage = LocalStorage(settings.files_dir)
@@ -59,7 +61,9 @@ def _plan(text: str) -> steps.StoryPlan:
 
 
 def test_parts_cover_every_line_once_within_chapters_at_about_the_target_size():
-    long_chapter = " ".join(f'"Line {n} of the long talk," said Mara.' for n in range(60))
+    long_chapter = " ".join(
+        f'"Line {n} of the long talk," said Mara.' for n in range(60)
+    )
     plan = _plan(f"CHAPTER 1\n\nA short start.\n\nCHAPTER 2\n\n{long_chapter}")
     target = 300
     parts = steps.split_parts(plan, target_chars=target)

@@ -34,7 +34,7 @@ def test_assemble_writes_equal_length_tracks_with_dialogue_only_in_dialogue(tmp_
     narration, _ = sf.read(asm.narration_path, dtype="int16")
     dialogue, _ = sf.read(asm.dialogue_path, dtype="int16")
     assert narration.size == dialogue.size == asm.total_samples
-    for seg, clip in zip(asm.segments, clips):
+    for seg, clip in zip(asm.segments, clips, strict=True):
         assert np.array_equal(narration[seg.start_sample : seg.end_sample], clip)
         expected = clip if seg.kind == "dialogue" else np.zeros_like(clip)
         assert np.array_equal(dialogue[seg.start_sample : seg.end_sample], expected)
@@ -52,8 +52,8 @@ def test_transcript_items_are_ordered_inside_their_audio_and_never_overlap(tmp_p
     asm = assemble(_lines(), lambda i: clips[i], tmp_path, RATE, [None, None])
     items = transcript_items(asm.segments, RATE)
     assert [i["speaker"] for i in items] == ["Narrator", "Ann", "Narrator", "Bob"]
-    for item, seg in zip(items, asm.segments):
+    for item, seg in zip(items, asm.segments, strict=True):
         assert seg.start_sample / RATE <= item["start"] <= item["end"]
         assert item["end"] <= seg.end_sample / RATE
-    for a, b in zip(items, items[1:]):
+    for a, b in zip(items, items[1:], strict=False):
         assert a["end"] <= b["start"]

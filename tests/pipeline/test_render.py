@@ -37,7 +37,7 @@ def test_render_transcript_is_ordered_without_overlap(rendered):
     result, _, _ = rendered
     items = result.transcript
     assert len(items) > 20
-    for a, b in zip(items, items[1:]):
+    for a, b in zip(items, items[1:], strict=False):
         assert a["start"] < a["end"] <= b["start"]
     assert items[-1]["end"] <= result.duration_s
     on_disk = json.loads((result.out_dir / "transcript.json").read_text())

@@ -29,7 +29,7 @@ def test_plan_lines_interleaves_narration_and_quotes_in_order():
     quotes = [_quote(text, "Hello,"), _quote(text, "Is Bob here?"), _quote(text, "No,")]
     speakers = ["Ann", "Ann", "Cy"]
     attribution = Attribution(
-        [], [Utterance(q, s, 0.9) for q, s in zip(quotes, speakers)]
+        [], [Utterance(q, s, 0.9) for q, s in zip(quotes, speakers, strict=True)]
     )
     lines = plan_lines(_doc(text), attribution)
     assert [(ln.kind, ln.speaker, ln.text) for ln in lines] == [

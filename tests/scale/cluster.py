@@ -1,4 +1,4 @@
-"""A scaled-out Talecast on loopback: the API plus Celery workers, Redis, PostgreSQL, S3.
+"""A scaled-out Talecast on loopback: the API, Celery workers, Redis, PostgreSQL, S3.
 
 The servers themselves (redis-server, PostgreSQL, moto) are started by
 ``scripts/services.sh``, which exports their URLs as ``TALECAST_TEST_*`` variables; this
@@ -104,7 +104,8 @@ class Worker:
         )
 
     def part_ids(self, event: str) -> set[str]:
-        """Celery ids of story parts this worker logged as ``received``/``succeeded``."""
+        """Celery ids of story parts this worker logged as ``received`` (or
+        ``succeeded``)."""
         found = set()
         for line in self.log().splitlines():
             if "Task talecast.part[" in line and event in line:

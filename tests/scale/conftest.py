@@ -1,4 +1,5 @@
-"""Scale-out tests need the servers scripts/services.sh starts; they skip without them."""
+"""Scale-out tests need the servers scripts/services.sh starts; they skip without
+them."""
 
 import sys
 from pathlib import Path

@@ -5,8 +5,8 @@ import io
 import time
 
 import httpx
-import pytest
 import numpy as np
+import pytest
 import soundfile as sf
 from camb import CambAI
 from cluster import Cluster, chaptered_story
@@ -150,7 +150,9 @@ def test_story_past_a_time_limit_ends_as_timeout_on_celery(
                 "/apis/story",
                 headers={"x-api-key": key},
                 data={"source_language": "1"},
-                files={"file": ("s.txt", chaptered_story(3, 40).encode(), "text/plain")},
+                files={
+                    "file": ("s.txt", chaptered_story(3, 40).encode(), "text/plain")
+                },
             ).json()
             status = _wait(client, key, created["task_id"], timeout_s=120)
         assert status["status"] == "TIMEOUT", status

@@ -119,6 +119,7 @@ def build_cast(
         cast.seed(characters)
     _merge(cast, raw, descriptions, text, in_quote)
     _mark_places(cast, text)
+    _mark_families(cast)
     _mark_subjects(cast, text)
     _infer_gender(cast, text)
     cast.narrator_name = _narrator_name(text, quotes, cast)
@@ -249,6 +250,18 @@ def _mark_places(cast: Cast, text: str) -> None:
         if person.first in GIVEN_NAME_GENDER:
             continue
         if located[person.pid] >= PLACE_RATIO * person.mentions:
+            person.place = True
+
+
+def _mark_families(cast: Cast) -> None:
+    """Flag a surname in the plural (``the Hales``, ``the Mr. Reeds``): a family or a
+    pair of brothers, never one speaker. Kept out of the cast like a place."""
+    for person in cast.people:
+        word = person.last or person.first
+        if person.description or word is None or not word.endswith("s"):
+            continue
+        stems = (word[:-1], word[:-2] if word.endswith("es") else "")
+        if any(p != person.pid for stem in stems for p in cast.by_last.get(stem, [])):
             person.place = True
 
 

@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 
 from talecast.pipeline.attribution import attribute, lowest_confidence
+from talecast.pipeline.attribution.conversation import Turn
+from talecast.pipeline.attribution.resolve import Context, resolve_pronoun
+from talecast.pipeline.attribution.sequence import decode
+from talecast.pipeline.attribution.vocatives import find_vocatives
+from talecast.pipeline.characters import build_cast
+from talecast.pipeline.dialogue import find_quotes
 from talecast.pipeline.types import NARRATOR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -255,3 +261,127 @@ def test_attribute_uses_a_given_character_list_and_its_names() -> None:
         "Elizabeth Bennet",
         "Fitzwilliam Darcy",
     ]
+
+
+def _addressed(story: str, line: str) -> list[str]:
+    cast = build_cast(story, find_quotes(story))
+    people, _, _ = find_vocatives([line], cast)
+    return [cast.people[p].name for p in people]
+
+
+STORY = (
+    "Tom Reed came home. Anna Grey was waiting. Mr. Hale, the miller, passed by. "
+    "Tom waved to Mr. Hale. Anna Grey smiled at Tom Reed.\n\n"
+)
+
+
+def test_vocatives_skip_a_name_that_is_the_subject_after_an_aside() -> None:
+    assert _addressed(STORY, "Mr. Hale, I think, was quite right.") == []
+    assert _addressed(STORY, "Mr. Hale, is that you?") == ["Mr. Hale"]
+
+
+def test_vocatives_see_a_name_behind_a_word_of_endearment() -> None:
+    assert _addressed(STORY, "Dear Tom!") == ["Tom Reed"]
+
+
+def test_attribute_reads_a_tag_in_the_narration_paragraph_leading_in() -> None:
+    text = (
+        "Tom Reed and Anna Grey sat by the stove.\n\n"
+        '"Will the snow stop?" said Tom.\n\n'
+        '"Not before night," said Anna.\n\n'
+        "The kettle sang. For a long while nobody moved. At last Anna said, "
+        "without looking up,\n\n"
+        '"Then we must wait."'
+    )
+    assert _speakers(text)[-1] == "Anna Grey"
+
+
+def test_attribute_skips_someone_only_called_by_name_who_is_not_there() -> None:
+    filler = "The road ran on between the fields and the hedges. " * 70
+    text = (
+        "Captain Hale sailed away. Captain Hale wrote no letters. Captain Hale "
+        "was gone. Captain Hale was far away.\n\n"
+        + filler
+        + "\n\nTom Reed and Anna Grey sat by the stove. Tom Reed poked the fire.\n\n"
+        '"I wish the winter were over," said Tom.\n\n'
+        '"So do I," said Anna.\n\n'
+        '"Here is to you, Captain Hale, wherever you are!"\n\n'
+        '"And to his safe return."'
+    )
+    speakers = _speakers(text)
+    assert "Captain Hale" not in speakers
+    assert speakers[-1] == "Anna Grey"
+
+
+def test_attribute_prefers_the_latest_name_of_the_pronouns_gender() -> None:
+    text = (
+        "Mrs. Dale kept the inn.\n\n"
+        "Mrs. Dale sat sewing by the fire, and Anna Grey came in and stood by "
+        "the window.\n\n"
+        '"It is raining again," said she.'
+    )
+    assert _speakers(text) == ["Anna Grey"]
+
+
+def test_resolve_pronoun_passes_over_the_next_paragraphs_named_speaker() -> None:
+    text = (
+        "Kate Moss knew the village well.\n\n"
+        "Kate Moss and Anna Grey walked to the church.\n\n"
+        '"What a fine old tower," said she.\n\n'
+        '"It is older than the village," replied Anna.'
+    )
+    cast = build_cast(text, find_quotes(text))
+    anna = cast.lookup("Anna Grey")
+    tag = text.index("she.")
+    alone = resolve_pronoun(cast, "female", tag, Context(text.index('"What')))
+    before_anna = Context(text.index('"What'), following=anna)
+    assert alone[0] == anna
+    kate = cast.lookup("Kate Moss")
+    assert resolve_pronoun(cast, "female", tag, before_anna)[0] == kate
+
+
+def test_resolve_pronoun_gives_he_continued_to_the_last_man_who_spoke() -> None:
+    text = (
+        "Mr. Hale owned the mill. Mr. Hale was old. Tom Reed, Anna Grey and Kate "
+        "Moss stood at the gate with Mr. Hale.\n\n"
+        '"The bridge is down," said Tom.\n\n'
+        '"Then we wait," said Anna.\n\n'
+        '"Or we go round by the mill," said Kate. Mr. Hale nodded.\n\n'
+        '"Or we swim," he continued.'
+    )
+    cast = build_cast(text, find_quotes(text))
+    tom, anna, kate = (cast.lookup(n) for n in ("Tom Reed", "Anna Grey", "Kate Moss"))
+    ctx = Context(
+        text.index('"Or we s'),
+        previous=kate,
+        before_previous=anna,
+        participants=[kate, anna, tom],
+        continues=True,
+    )
+    assert resolve_pronoun(cast, "male", text.index("he continued"), ctx)[0] == tom
+
+
+def test_attribute_leaves_a_named_thought_out_of_the_turn_taking() -> None:
+    text = (
+        "Tom Reed met Anna Grey at the gate.\n\n"
+        '"Will you walk with me to the fair?" said Tom.\n\n'
+        '"Not with him, never," thought Anna.\n\n'
+        '"Perhaps another day."\n\n'
+        '"Then tomorrow?"'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey", "Anna Grey", "Tom Reed"]
+
+
+def test_decode_breaks_a_tie_for_someone_a_tag_names_in_the_conversation() -> None:
+    story = "Kate Moss, Anna Grey and Tom Reed sat in the orchard. Kate Moss sang."
+    cast = build_cast(story, find_quotes(story))
+    kate, anna, tom = (cast.lookup(n) for n in ("Kate Moss", "Anna Grey", "Tom Reed"))
+    turns = [
+        Turn(0, 0, 10, [0], actor=kate),
+        Turn(1, 10, 20, [1], speaker=tom, method="explicit"),
+        Turn(2, 20, 30, [2], after_narration=True),
+        Turn(3, 30, 40, [3], speaker=anna, method="explicit", after_narration=True),
+    ]
+    decode(turns, cast, [kate, anna, tom])
+    assert turns[0].speaker == kate
+    assert turns[2].speaker in (tom, anna)

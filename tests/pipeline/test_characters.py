@@ -77,3 +77,14 @@ def test_build_cast_names_a_first_person_narrator() -> None:
 
 def test_find_characters_returns_nothing_for_a_story_without_names() -> None:
     assert _cast("it was dark. the rain fell. nobody came.") == {}
+
+
+def test_find_characters_leaves_out_a_family_named_in_the_plural() -> None:
+    text = (
+        "Tom Reed lived at the mill. Mrs. Reed baked. Tom Reed dined with the Hales. "
+        "Mr. Hale was old. The Hales were kind. The Hales sang. Everybody liked the "
+        "Hales. Mr. Hale laughed."
+    )
+    cast = _cast(text)
+    assert "Hales" not in cast
+    assert "Mr. Hale" in cast and "Tom Reed" in cast

@@ -2,7 +2,9 @@
 
 Steps: find the quotes (:mod:`talecast.pipeline.dialogue`) and the cast
 (:mod:`talecast.pipeline.characters`); read each dialogue paragraph's speech tags
-(:mod:`.tags`) and fix the turns a name settles; resolve the other clues
+(:mod:`.tags`), counting a narration paragraph that leads into it (``He added,
+smiling,``), and fix the turns a name settles; leave tagged thoughts out of the
+turn-taking; resolve the other clues
 (:mod:`.resolve`): ``he``/``she`` by gender and recency, ``her mother``/``his wife``
 through family names, the subject of the narration, the people a line addresses
 (:mod:`.vocatives`); then choose the speakers of each conversation
@@ -40,6 +42,12 @@ DECODE_ROUNDS = 2
 RECENT_REACH_CHARS = 3000
 # How far back the narration before a conversation is read for its subject.
 SCENE_REACH_CHARS = 1000
+# A narration paragraph ending so leads into the quote of the next paragraph...
+LEAD_IN_ENDS = (",", ":", "--", "\u2014")
+# ...searched for this far back, in characters.
+LEAD_IN_REACH_CHARS = 20_000
+# Tag verbs of inner speech.
+THOUGHT_VERBS = frozenset({"thought", "thinks"})
 # A description becomes a known alias after this many lines by the same person.
 LEARN_MIN_USES = 2
 
@@ -68,6 +76,7 @@ def attribute(
     conversations = conv.split_conversations(text, turns)
     for conversation in conversations:
         _anchor(text, quotes, cast, conversation, own)
+    conversations = [c for c in map(_spoken, conversations) if c]
     for turn in turns:
         if turn.method == "explicit" and turn.speaker is not None:
             cast.people[turn.speaker].spoke += 1
@@ -100,6 +109,7 @@ def _turns(text: str, quotes: list[Quote]) -> list[conv.Turn]:
         lo = max(0, q.start_char - 20_000)
         start = text.rfind("\n\n", lo, q.start_char)
         start = lo if start < 0 else start + 2
+        start = _with_lead_in(text, start, turns[-1].end if turns else 0)
         if turns:
             start = max(start, turns[-1].end)
         turns.append(conv.Turn(q.paragraph, start, q.end_char, [i]))
@@ -111,6 +121,35 @@ def _turns(text: str, quotes: list[Quote]) -> list[conv.Turn]:
             stop = min(stop, quotes[turns[k + 1].quotes[0]].start_char)
         turn.end = max(stop, last)
     return turns
+
+
+def _with_lead_in(text: str, start: int, floor: int) -> int:
+    """Where a turn starts when the narration paragraph before it leads into its
+    quote (``He added, with a smile,`` or ``She began:``): that paragraph's start.
+
+    Only a paragraph without quotes, after ``floor``, is taken in.
+    """
+    lead = text[max(floor, start - LEAD_IN_REACH_CHARS) : start].rstrip()
+    if not lead.endswith(LEAD_IN_ENDS):
+        return start
+    begin = text.rfind("\n\n", max(floor, start - LEAD_IN_REACH_CHARS), start - 2)
+    if begin < 0 or any(mark in text[begin:start] for mark in '"\u201c\u201d'):
+        return start
+    return begin + 2
+
+
+# TODO(#5): only thoughts with a tag leave the turn-taking; a quoted letter, a sung
+# verse or an untagged thought still counts as a turn of the conversation.
+def _spoken(conversation: list[conv.Turn]) -> list[conv.Turn]:
+    """The turns said aloud: a named thought (``"…," thought Ann``) is nobody's turn
+    in the conversation around it."""
+    return [
+        turn
+        for turn in conversation
+        if turn.speaker is None
+        or not turn.tags
+        or any(tag.verb not in THOUGHT_VERBS for _, tag in turn.tags)
+    ]
 
 
 def _anchor(
@@ -254,8 +293,16 @@ def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
         if pid is not None and pid not in participants:
             participants.append(pid)
     addressed = tuple(conversation[k - 1].vocatives) if k else ()
+    after = conversation[k + 1] if k + 1 < len(conversation) else None
+    named_next = after is not None and after.method in ("explicit", "narrator")
+    following = after.speaker if after is not None and named_next else None
     return Context(
-        start, speaker(k - 1), speaker(k - 2), participants, addressed=addressed
+        start,
+        speaker(k - 1),
+        speaker(k - 2),
+        participants,
+        addressed=addressed,
+        following=following,
     )
 
 

@@ -51,7 +51,7 @@ class Person:
     last: str | None = None  # lower case
     title: str | None = None  # lower case honorific
     description: bool = False
-    place: bool = False  # a name used like a place ("at Hartfield")
+    place: bool = False  # not one person: a place ("at Millbrook") or a family
     forms: Counter[str] = field(default_factory=Counter)
     mentions: int = 0
     spoke: int = 0  # lines an explicit tag gives this person

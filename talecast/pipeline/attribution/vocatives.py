@@ -31,6 +31,18 @@ _POLITE_RE = re.compile(
     + _AFTER
 )
 
+# After a name and a comma, an aside (``I think,``) and a finite verb that no subject
+# follows: the name is the sentence's subject, not someone addressed. With a subject
+# after the verb (``Pat, is that you?``) it is a question to the person named.
+_SUBJECT_AFTER = re.compile(
+    r",\s+(?:[A-Za-z]+\s+){0,2}[A-Za-z]+,\s+"
+    r"(?:is|was|has|had|does|did|will|would|can|could|shall|should|may|might|must)"
+    r"\s+(?:not\s+)?(?!(?:you|I|he|she|it|we|they|there|that|this|not)\b)[a-z]"
+)
+
+# Words of endearment the name pattern takes in at a line's start ("Dear Tom!").
+_ENDEARMENT = re.compile(r"^(?:(?:Dear|Dearest|My|Oh|O|Ah)\s+)+")
+
 
 def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], str]:
     """People addressed by name in ``texts``, kinship words used as names, and the
@@ -42,7 +54,9 @@ def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], 
         for m in _NAME_RE.finditer(text):
             if _only_a_name(text, m) and not text.rstrip().endswith(("!", ",")):
                 continue  # "Bingley." answers a question; it addresses nobody
-            pid = cast.lookup(m.group("name"))
+            if _SUBJECT_AFTER.match(text, m.end("name")):
+                continue  # "Mr. Hale, I think, was right": the name is a subject
+            pid = cast.lookup(_ENDEARMENT.sub("", m.group("name")))
             if pid is not None and pid not in people:
                 people.append(pid)
         for m in _KIN_RE.finditer(text):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from talecast.errors import ConfigError
@@ -27,6 +27,7 @@ WEAK_SECRETS = frozenset(
 )
 MIN_SECRET_CHARS = 16
 SECRET_FILE = "secret_key"
+MAX_DEFAULT_THREADS = 4
 
 
 def default_data_dir() -> Path:
@@ -47,7 +48,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     public_base_url: str | None = None  # e.g. https://talecast.example.org
     workers: int = Field(1, ge=0, le=64)  # render worker processes; 0 = none
-    threads_per_worker: int = Field(1, ge=1, le=64)
+    # Speech engine threads per render; unset: the machine's cores shared among the
+    # workers (at most MAX_DEFAULT_THREADS, beyond which onnxruntime gains little).
+    threads_per_worker: int | None = Field(None, ge=1, le=64)  # int once validated
     voice_profile: Literal["neural", "fast"] = "neural"
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_active_stories_per_account: int = Field(10, ge=1)
@@ -69,6 +72,12 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None  # unset: AWS itself
     s3_region: str | None = None
 
+    @model_validator(mode="after")
+    def _default_threads(self) -> Settings:
+        if self.threads_per_worker is None:
+            self.threads_per_worker = default_threads(max(self.workers, 1))
+        return self
+
     @property
     def db_url(self) -> str:
         """The database URL actually used."""
@@ -88,6 +97,13 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         """Root of the local file storage (uploads and rendered audio)."""
         return self.data_dir / "files"
+
+
+def default_threads(processes: int) -> int:
+    """Engine threads for each of ``processes`` render processes on this machine."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(MAX_DEFAULT_THREADS, cores // max(processes, 1)))
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -15,6 +15,7 @@ exactly once.
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -219,8 +220,12 @@ def run_worker(concurrency: int = 1) -> None:
             "talecast worker needs TALECAST_QUEUE=celery and "
             "TALECAST_BROKER_URL=redis://HOST:PORT/0"
         )
+    from talecast.config import default_threads
     from talecast.db import migrate
 
+    if not os.environ.get("TALECAST_THREADS_PER_WORKER"):
+        # The machine's cores shared among this worker's processes (read after fork).
+        os.environ["TALECAST_THREADS_PER_WORKER"] = str(default_threads(concurrency))
     migrate(make_engine(settings.db_url))
     app.worker_main(
         [

@@ -26,6 +26,20 @@ def test_settings_come_from_prefixed_environment_variables(
     assert settings.link_ttl_s == 86400
 
 
+def test_engine_threads_default_to_the_cores_shared_among_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.delenv("TALECAST_THREADS_PER_WORKER", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    one = get_settings(data_dir=tmp_path, workers=1).threads_per_worker
+    assert one == max(1, min(4, cores))
+    assert get_settings(data_dir=tmp_path, workers=cores).threads_per_worker == 1
+    monkeypatch.setenv("TALECAST_THREADS_PER_WORKER", "3")
+    assert get_settings(data_dir=tmp_path, workers=8).threads_per_worker == 3
+
+
 def test_generated_secret_is_private_and_stable(tmp_path: Path) -> None:
     first = get_settings(data_dir=tmp_path).secret_key
     second = get_settings(data_dir=tmp_path).secret_key

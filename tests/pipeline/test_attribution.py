@@ -385,3 +385,15 @@ def test_decode_breaks_a_tie_for_someone_a_tag_names_in_the_conversation() -> No
     decode(turns, cast, [kate, anna, tom])
     assert turns[0].speaker == kate
     assert turns[2].speaker in (tom, anna)
+
+
+def test_attribute_gives_the_reply_to_whom_the_narration_turns_a_line() -> None:
+    text = (
+        "Tom Reed, Anna Grey and Ned Hale sat by the stove.\n\n"
+        '"The snow is deep," said Ned.\n\n'
+        '"Deeper than last year," said Tom.\n\n'
+        "Ned stood up and turned to Anna. "
+        '"Will you walk home tonight?"\n\n'
+        '"Not in this weather."'
+    )
+    assert _speakers(text)[-1] == "Anna Grey"

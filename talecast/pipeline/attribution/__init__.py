@@ -29,7 +29,11 @@ from talecast.pipeline.attribution.resolve import (
     resolve_relation,
 )
 from talecast.pipeline.attribution.sequence import decode
-from talecast.pipeline.attribution.vocatives import find_vocatives, kin_addressees
+from talecast.pipeline.attribution.vocatives import (
+    find_vocatives,
+    kin_addressees,
+    narration_addressees,
+)
 from talecast.pipeline.types import NARRATOR, Attribution, Character, Quote, Utterance
 
 __all__ = ["attribute", "lowest_confidence"]
@@ -42,6 +46,9 @@ DECODE_ROUNDS = 2
 RECENT_REACH_CHARS = 3000
 # How far back the narration before a conversation is read for its subject.
 SCENE_REACH_CHARS = 1000
+# How far back the narration before a conversation's first line is read for whom
+# that line is turned to ("she turned to Ann").
+TOWARDS_REACH_CHARS = 400
 # A narration paragraph ending so leads into the quote of the next paragraph...
 LEAD_IN_ENDS = (",", ":", "--", "\u2014")
 # ...searched for this far back, in characters.
@@ -159,12 +166,22 @@ def _anchor(
     conversation: list[conv.Turn],
     own: dict[int, tuple[int, float, str]],
 ) -> None:
-    """Find each turn's tags and vocatives; fix the turns a name tag settles."""
-    for turn in conversation:
+    """Find each turn's tags and addressees; fix the turns a name tag settles.
+
+    Besides the names a line calls out, the narration since the line before may
+    turn it towards someone (``She turned to Ann.``): that person is addressed too.
+    """
+    for k, turn in enumerate(conversation):
         turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(
             [quotes[qi].text for qi in turn.quotes], cast
         )
         turn.tags = _turn_tags(text, quotes, turn)
+        # "She turned to Ann." before a line: the line is said to Ann.
+        since = conversation[k - 1].end if k else turn.start - TOWARDS_REACH_CHARS
+        lead = text[max(0, since) : quotes[turn.quotes[0]].start_char]
+        for pid in narration_addressees(lead, cast):
+            if pid not in turn.vocatives:
+                turn.vocatives.append(pid)
         for qi, tag in turn.tags:
             if tag.kind == "name" or tag.kind == "narrator":
                 _take(turn, qi, _resolve(cast, tag, None), own)

@@ -2,7 +2,8 @@
 
 The person addressed is rarely the speaker and often answers next. Besides names, a
 line may address a relative (``papa``, ``mamma``), resolved once its speaker is known,
-or someone by a polite form (``sir``, ``madam``) that tells only their gender.
+or someone by a polite form (``sir``, ``madam``) that tells only their gender; and
+the narration before a line may turn it towards someone (``she turned to Ann``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ _SUBJECT_AFTER = re.compile(
     r"\s+(?:not\s+)?(?!(?:you|I|he|she|it|we|they|there|that|this|not)\b)[a-z]"
 )
 
+# Narration that turns a line towards someone: "she turned to Ann", "looking at Tom".
+_TOWARDS_RE = re.compile(
+    r"\b(?:(?:turned|turning|turns)\s+(?:\w+ly\s+)?(?:round\s+)?to|addressing|"
+    rf"addressed|looking\s+at|looked\s+at)\s+(?P<name>{NAME_PATTERN})"
+)
+
 # Words of endearment the name pattern takes in at a line's start ("Dear Tom!").
 _ENDEARMENT = re.compile(r"^(?:(?:Dear|Dearest|My|Oh|O|Ah)\s+)+")
 
@@ -67,6 +74,17 @@ def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], 
             polite = m.group("polite").lower()
             gender = "male" if polite in ("sir", "my lord") else "female"
     return people, kin, gender
+
+
+def narration_addressees(narration: str, cast: Cast) -> list[int]:
+    """People the narration before a line turns it towards (``she turned to Ann``,
+    ``addressing Mr. Hale``, ``looking at Tom``), in order."""
+    found: list[int] = []
+    for m in _TOWARDS_RE.finditer(narration):
+        pid = cast.lookup(m.group("name"))
+        if pid is not None and pid not in found:
+            found.append(pid)
+    return found
 
 
 def _only_a_name(text: str, m: re.Match[str]) -> bool:

@@ -123,7 +123,7 @@ import sys, time
 from talecast.pipeline.synthesis import get_synthesizer
 from talecast.pipeline.voices import list_voices
 profile = sys.argv[1]
-synth = get_synthesizer(1)
+synth = get_synthesizer()
 voices = [v for v in list_voices() if profile in v.profiles]
 for v in voices:
     synth.synthesize("Ready.", v)

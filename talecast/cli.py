@@ -171,13 +171,17 @@ def _cmd_keys(args: argparse.Namespace) -> int:
         print(f"API key for {args.name!r} (shown once, store it now):")
         print(key)
     elif args.keys_command == "list":
-        print(f"{'id':>4}  {'prefix':<12} {'account':>7}  {'created (UTC)':<19}  "
-              "status   name")
+        print(
+            f"{'id':>4}  {'prefix':<12} {'account':>7}  {'created (UTC)':<19}  "
+            "status   name"
+        )
         for row in keys.list_keys():
             created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row.created_at))
             status = "revoked" if row.revoked_at else "active"
-            print(f"{row.id:>4}  {row.prefix:<12} {row.account_id:>7}  {created:<19}  "
-                  f"{status:<8} {row.name}")
+            print(
+                f"{row.id:>4}  {row.prefix:<12} {row.account_id:>7}  {created:<19}  "
+                f"{status:<8} {row.name}"
+            )
     else:
         keys.revoke_key(args.key)
         print(f"revoked {args.key}")
@@ -234,7 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conv.add_argument("--profile", choices=["neural", "fast"], default="neural")
     conv.add_argument(
-        "--threads", type=int, default=max(1, min(2, os.cpu_count() or 1))
+        "--threads",
+        type=int,
+        default=max(1, min(2, os.cpu_count() or 1)),
+        help="lines spoken at once, one engine thread each (default: cores, at most 2)",
     )
     conv.add_argument("--cache-dir", help="line cache (default: DATA_DIR/cache)")
     conv.add_argument("--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems")

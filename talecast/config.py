@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     public_base_url: str | None = None  # e.g. https://talecast.example.org
     workers: int = Field(1, ge=0, le=64)  # render worker processes; 0 = none
-    # Speech engine threads per render; unset: the machine's cores shared among the
-    # workers (at most MAX_DEFAULT_THREADS, beyond which onnxruntime gains little).
+    # Lines one render speaks at once (each on one engine thread); unset: the machine's
+    # cores shared among the render processes, at most MAX_DEFAULT_THREADS.
     threads_per_worker: int | None = Field(None, ge=1, le=64)  # int once validated
     voice_profile: Literal["neural", "fast"] = "neural"
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
@@ -100,7 +100,7 @@ class Settings(BaseSettings):
 
 
 def default_threads(processes: int) -> int:
-    """Engine threads for each of ``processes`` render processes on this machine."""
+    """Lines spoken at once by each of ``processes`` render processes on this machine."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     cores = cores or os.cpu_count() or 1
     return max(1, min(MAX_DEFAULT_THREADS, cores // max(processes, 1)))

@@ -84,17 +84,17 @@ def _fresh_connections(**_: Any) -> None:
     _context.cache_clear()
     settings = _context()[0]
     try:
-        warm_engines(settings.voice_profile, settings.threads_per_worker)
+        warm_engines(settings.voice_profile)
     except TalecastError:  # an engine missing here fails its parts with a clear error
         logger.warning("worker: could not load every speech engine", exc_info=True)
 
 
-def warm_engines(profile: str, threads: int) -> None:
+def warm_engines(profile: str) -> None:
     """Load each engine the profile uses by speaking one word with one of its voices."""
     from talecast.pipeline.synthesis import get_synthesizer
     from talecast.pipeline.voices import list_voices
 
-    synth = get_synthesizer(threads)
+    synth = get_synthesizer()
     seen: set[str] = set()
     for voice in list_voices():
         if profile in voice.profiles and voice.engine not in seen:

@@ -48,7 +48,7 @@ class RenderOptions:
     narrator_voice_id: int | None = None
     profile: str = "neural"  # "neural" or "fast"
     replacements: dict[str, str] | None = None  # pronunciation: word -> what to say
-    threads: int = 1  # speech engine threads
+    threads: int = 1  # lines spoken at once
 
 
 @dataclass
@@ -143,25 +143,40 @@ def synthesize_lines(
     synthesizer: Synthesizer | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> int:
-    """Speak the given lines into the cache; returns how many were synthesized anew."""
-    synth = synthesizer or get_synthesizer(plan.options.threads)
+    """Speak the given lines into the cache; returns how many were synthesized anew.
+
+    ``plan.options.threads`` lines are spoken at once. Progress is reported, and lines
+    stored, in order from the calling thread, so ``progress`` may raise to stop.
+    """
+    synth = synthesizer or get_synthesizer()
     todo = list(indices)
     total_chars = sum(len(plan.lines[i].text) for i in todo) or 1
-    done_chars = 0
-    fresh = 0
+    # Lines with the same key ("Yes." in one voice) are spoken once.
+    sharing: dict[str, list[int]] = {}
     for i in todo:
-        line = plan.lines[i]
-        key = line_cache_key(plan, i, synth)
-        if not cache.has(key):
-            voice = get_voice(line.voice_id)
-            cache.put(
-                key, synth.synthesize(line.text, voice, plan.options.replacements)
-            )
-            fresh += 1
-        done_chars += len(line.text)
-        if progress:
-            progress(done_chars / total_chars)
-    return fresh
+        sharing.setdefault(line_cache_key(plan, i, synth), []).append(i)
+    missing = [(key, group) for key, group in sharing.items() if not cache.has(key)]
+    left = sum(len(plan.lines[i].text) for _, group in missing for i in group)
+    done_chars = sum(len(plan.lines[i].text) for i in todo) - left
+    if progress and done_chars:
+        progress(done_chars / total_chars)
+    spoken = synth.synthesize_many(
+        (
+            (plan.lines[group[0]].text, get_voice(plan.lines[group[0]].voice_id))
+            for _, group in missing
+        ),
+        max(1, plan.options.threads),
+        plan.options.replacements,
+    )
+    try:
+        for (key, group), audio in zip(missing, spoken, strict=True):
+            cache.put(key, audio)
+            done_chars += sum(len(plan.lines[i].text) for i in group)
+            if progress:
+                progress(done_chars / total_chars)
+    finally:
+        spoken.close()
+    return len(missing)
 
 
 def assemble_story(
@@ -205,7 +220,7 @@ def line_cache_key(
     plan: StoryPlan, index: int, synthesizer: Synthesizer | None = None
 ) -> str:
     """The line cache key of line ``index`` of the plan."""
-    synth = synthesizer or get_synthesizer(plan.options.threads)
+    synth = synthesizer or get_synthesizer()
     line = plan.lines[index]
     voice = get_voice(line.voice_id)
     return line_key(
@@ -220,7 +235,7 @@ def line_cache_key(
 def _cache_reader(
     plan: StoryPlan, cache: LineCache, synthesizer: Synthesizer | None
 ) -> Callable[[int], np.ndarray]:
-    synth = synthesizer or get_synthesizer(plan.options.threads)
+    synth = synthesizer or get_synthesizer()
 
     def samples_for(index: int) -> np.ndarray:
         key = line_cache_key(plan, index, synth)

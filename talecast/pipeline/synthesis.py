@@ -10,13 +10,21 @@ parameters, holds for voices built at run time (blends, pitch variants), costs w
 under a millisecond, and puts every line on the target whatever its length or content
 makes the engine do. The price is that deliberately quiet or loud delivery is
 flattened, which none of these engines produces anyway.
+
+Several lines are spoken at once (``Synthesizer.synthesize_many``), each engine call on
+one onnxruntime thread, rather than one line at a time on several threads: Kokoro's
+operators are too small to keep two threads busy, so two lines in flight on 2 cores
+finish sooner than one line on two threads, and one thread per call keeps each line's
+audio bit-identical however many are in flight.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Generator, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -42,13 +50,18 @@ GAP_AFTER_CLAUSE_S = 0.12
 SYNTH_VERSION = "talecast-synth-1"  # bump when normalising, joining or gain changes
 
 
-class Synthesizer:
-    """Turns text into audio with any catalogued voice; engines load on first use."""
+# onnxruntime threads per engine call; parallelism comes from lines in flight.
+ENGINE_THREADS = 1
 
-    def __init__(self, threads: int = 1) -> None:
-        if threads < 1:
-            raise ValueError(f"threads must be at least 1, got {threads!r}")
-        self.threads = threads
+
+class Synthesizer:
+    """Turns text into audio with any catalogued voice; engines load on first use.
+
+    ``synthesize`` may be called from several threads at once.
+    """
+
+    def __init__(self) -> None:
+        self.threads = ENGINE_THREADS
         self._versions: dict[Voice, str] = {}
 
     def synthesize(
@@ -80,6 +93,37 @@ class Synthesizer:
             audio.size / OUTPUT_RATE_HZ,
         )
         return match_loudness(audio, OUTPUT_RATE_HZ)
+
+    def synthesize_many(
+        self,
+        jobs: Iterable[tuple[str, Voice]],
+        at_once: int,
+        replacements: Mapping[str, str] | None = None,
+    ) -> Generator[np.ndarray, None, None]:
+        """``synthesize`` for each (text, voice), up to ``at_once`` in flight.
+
+        Results come in the order of ``jobs``, so a caller can store and report each as
+        it arrives. Closing the iterator early (or an engine error, raised at its place
+        in the order) drops the jobs not started and waits for those running.
+        """
+        if at_once < 1:
+            raise ValueError(f"at_once must be at least 1, got {at_once!r}")
+        if at_once == 1:
+            for text, voice in jobs:
+                yield self.synthesize(text, voice, replacements)
+            return
+        pending: deque[Future[np.ndarray]] = deque()
+        work = iter(jobs)
+        pool = ThreadPoolExecutor(at_once, thread_name_prefix="talecast-synth")
+        try:
+            for text, voice in work:
+                pending.append(pool.submit(self.synthesize, text, voice, replacements))
+                if len(pending) >= 2 * at_once:  # keep every thread fed, no more
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def raw_synthesize(
         self,
@@ -113,17 +157,17 @@ class Synthesizer:
         return split_for_synthesis(spoken, MAX_PIECE_CHARS)
 
 
-_synthesizers: dict[int, Synthesizer] = {}
+_synthesizer: Synthesizer | None = None
 _lock = threading.Lock()
 
 
-def get_synthesizer(threads: int = 1) -> Synthesizer:
-    """The process-wide Synthesizer for this onnxruntime thread count."""
+def get_synthesizer() -> Synthesizer:
+    """The process-wide Synthesizer."""
+    global _synthesizer
     with _lock:
-        synth = _synthesizers.get(threads)
-        if synth is None:
-            synth = _synthesizers[threads] = Synthesizer(threads)
-        return synth
+        if _synthesizer is None:
+            _synthesizer = Synthesizer()
+        return _synthesizer
 
 
 def resample_to_output(audio: np.ndarray, rate_hz: int) -> np.ndarray:

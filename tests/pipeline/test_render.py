@@ -99,3 +99,20 @@ def test_render_again_reuses_every_cached_line_and_gives_identical_audio(rendere
     second = sf.read(again.narration_path, dtype="int16")[0]
     assert np.array_equal(first, second)
     assert again.transcript == result.transcript
+
+
+def test_render_with_two_lines_at_once_gives_the_same_audio(rendered, tmp_path):
+    result, _, _ = rendered
+    calls = []
+    again = render_story(
+        read_story_file(STORY),
+        tmp_path / "run",
+        RenderOptions(profile="fast", threads=2),
+        cache_dir=tmp_path / "cache",
+        progress=lambda f, stage: calls.append(f),
+    )
+    first = sf.read(result.narration_path, dtype="int16")[0]
+    second = sf.read(again.narration_path, dtype="int16")[0]
+    assert np.array_equal(first, second)
+    assert again.transcript == result.transcript
+    assert calls == sorted(calls) and calls[-1] == 1.0

@@ -36,7 +36,7 @@ DETERMINISM_VOICES = (1, 2, 20, 31)
 @pytest.fixture(scope="module")
 def spoken() -> dict[int, np.ndarray]:
     """Every available voice speaking the same sentence, through one Synthesizer."""
-    synth = get_synthesizer(1)
+    synth = get_synthesizer()
     return {voice.id: synth.synthesize(SENTENCE, voice) for voice in list_voices()}
 
 
@@ -136,7 +136,7 @@ def test_loudness_of_all_voices_is_matched_within_2_db(
 def test_synthesis_is_bitwise_repeatable_in_process(
     spoken: dict[int, np.ndarray],
 ) -> None:
-    synth = get_synthesizer(1)
+    synth = get_synthesizer()
     for voice_id in DETERMINISM_VOICES:
         synth.synthesize("No.", get_voice(voice_id))
         again = synth.synthesize(SENTENCE, get_voice(voice_id))
@@ -150,7 +150,7 @@ def test_synthesis_is_bitwise_repeatable_across_processes(
         "import hashlib, sys\n"
         "from talecast.pipeline.synthesis import get_synthesizer\n"
         "from talecast.pipeline.voices import get_voice\n"
-        "s = get_synthesizer(1)\n"
+        "s = get_synthesizer()\n"
         f"for i in reversed({DETERMINISM_VOICES!r}):\n"
         f"    a = s.synthesize({SENTENCE!r}, get_voice(i))\n"
         "    print(i, hashlib.sha256(a.tobytes()).hexdigest())\n"
@@ -173,7 +173,7 @@ def test_synthesis_is_bitwise_repeatable_across_processes(
 def test_raw_synthesize_returns_the_engines_native_rate(
     voice_id: int, rate_hz: int
 ) -> None:
-    audio, rate = get_synthesizer(1).raw_synthesize(
+    audio, rate = get_synthesizer().raw_synthesize(
         "Good evening.", get_voice(voice_id)
     )
     assert rate == rate_hz
@@ -182,7 +182,7 @@ def test_raw_synthesize_returns_the_engines_native_rate(
 
 
 def test_long_text_is_split_and_joined_in_order() -> None:
-    synth = get_synthesizer(1)
+    synth = get_synthesizer()
     sentence = "The keeper climbed the narrow stair and trimmed the wick once more."
     one = synth.synthesize(sentence, get_voice(1))
     many = synth.synthesize(" ".join([sentence] * 6), get_voice(1))
@@ -227,14 +227,12 @@ def test_kokoro_token_chunks_respect_the_model_limit() -> None:
     assert sum(chunks, []) == tokens
 
 
-def test_engine_version_tracks_voice_parameters_and_threads() -> None:
-    one, two = get_synthesizer(1), get_synthesizer(2)
+def test_engine_version_tracks_voice_parameters() -> None:
+    synth = get_synthesizer()
     kumo, haru = get_voice(2), get_voice(7)
-    assert one.engine_version(kumo) == one.engine_version(get_voice(2))
-    assert one.engine_version(kumo) != one.engine_version(haru)
-    assert one.engine_version(kumo) != two.engine_version(kumo)
-    assert one.engine_version(get_voice(1)) == two.engine_version(get_voice(1))
-    assert get_synthesizer(1) is one
+    assert synth.engine_version(kumo) == synth.engine_version(get_voice(2))
+    assert synth.engine_version(kumo) != synth.engine_version(haru)
+    assert get_synthesizer() is synth
 
 
 def test_resampling_uses_exact_ratios() -> None:
@@ -260,9 +258,9 @@ def test_trim_silence_keeps_about_30_ms_at_each_edge() -> None:
     assert trimmed.size == pytest.approx(2400 + 2 * 720, abs=4)
 
 
-def test_synthesizer_rejects_zero_threads() -> None:
-    with pytest.raises(ValueError, match="threads"):
-        Synthesizer(threads=0)
+def test_synthesize_many_rejects_zero_lines_at_once() -> None:
+    with pytest.raises(ValueError, match="at_once"):
+        list(Synthesizer().synthesize_many([("Hello.", get_voice(2))], 0))
 
 
 def test_voice_objects_from_outside_the_catalogue_still_work() -> None:
@@ -283,7 +281,7 @@ def test_voice_objects_from_outside_the_catalogue_still_work() -> None:
 
 
 def test_pico_in_a_forked_child_gets_its_own_worker() -> None:
-    synth = get_synthesizer(1)
+    synth = get_synthesizer()
     before = synth.synthesize("Fine weather.", get_voice(21))
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -302,3 +300,49 @@ def test_pico_in_a_forked_child_gets_its_own_worker() -> None:
     assert child_digest == _digest(before)
     assert int(child_worker) != get_engine("pico")._process.pid  # type: ignore[attr-defined]
     assert np.array_equal(synth.synthesize("Fine weather.", get_voice(21)), before)
+
+
+def _synth_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("talecast-")]
+
+
+def test_lines_spoken_at_once_equal_lines_spoken_one_by_one() -> None:
+    synth = get_synthesizer()
+    lines = [
+        ("The tide is turning, keeper.", get_voice(2)),
+        ("Then light the lamp.", get_voice(7)),
+        ("I lit it an hour ago.", get_voice(2)),
+        ("The wind is rising.", get_voice(1)),
+        ("Close the shutters.", get_voice(31)),
+        ("Who is there?", get_voice(20)),
+        ("Only the gulls.", get_voice(8)),
+    ]
+    alone = [synth.synthesize(text, voice) for text, voice in lines]
+    together = list(synth.synthesize_many(lines, 3))
+    assert len(together) == len(alone)
+    for a, b in zip(alone, together, strict=True):
+        assert a.size > 0 and np.array_equal(a, b)
+    assert _synth_threads() == []
+
+
+def test_lines_at_once_raise_an_engine_error_in_its_place_and_stop() -> None:
+    broken = dataclasses.replace(
+        get_voice(2), id=903, name="Broken", params=(("blend", (("jx_nobody", 1.0),)),)
+    )
+    jobs = [("Hello there.", get_voice(31)), ("Hello.", broken)]
+    jobs += [("More lines.", get_voice(30))] * 10
+    spoken = get_synthesizer().synthesize_many(jobs, 2)
+    assert next(spoken).size > 0
+    with pytest.raises(EngineError, match=r"903 \(Broken\)"):
+        next(spoken)
+    assert _synth_threads() == []
+
+
+def test_closing_lines_at_once_early_leaves_no_thread_running() -> None:
+    jobs = [(f"Line number {n}.", get_voice(30)) for n in range(12)]
+    spoken = get_synthesizer().synthesize_many(jobs, 2)
+    assert next(spoken).size > 0
+    spoken.close()
+    assert _synth_threads() == []

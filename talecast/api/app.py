@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 
 import talecast
 from talecast.api import (
@@ -21,12 +20,13 @@ from talecast.api import (
 from talecast.api.deps import app_state
 from talecast.api.errors import install_error_handlers
 from talecast.api.fastlane import BulkResultsLane
+from talecast.api.health import HealthCollector, component_report
 from talecast.api.metrics import CONTENT_TYPE, Metrics, RequestCounter
 from talecast.api.state import AppState
 from talecast.api.upload import UploadLimitMiddleware
 from talecast.config import Settings, get_settings
 from talecast.db import make_engine, migrate
-from talecast.jobs.queue import count_by_status, make_queue
+from talecast.jobs.queue import make_queue
 from talecast.storage import get_storage
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.talecast = state
     app.state.metrics = metrics
     app.state.pool = None
+    metrics.registry.register(
+        HealthCollector(lambda: component_report(state, app.state.pool))
+    )
 
     api = APIRouter(prefix="/apis")
     api.include_router(routes_stories.router)
@@ -114,53 +117,8 @@ def _service_router() -> APIRouter:
 
 
 def _health(request: Request) -> JSONResponse:
-    state = app_state(request)
-    report: dict[str, Any] = {}
-    healthy = True
-    try:
-        with state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            counts = count_by_status(conn)
-        report["db"] = {"status": "ok"}
-    except Exception as exc:  # the report is the point: say what broke, stay up
-        report["db"] = {"status": "error", "error": str(exc)}
-        counts, healthy = {}, False
-
-    report["queue"] = _queue_health(request, state, counts)
-    healthy = healthy and report["queue"]["status"] == "ok"
-    try:
-        state.storage.check()
-        report["storage"] = {"status": "ok", "kind": state.settings.storage}
-    except Exception as exc:
-        report["storage"] = {"status": "error", "error": str(exc)}
-        healthy = False
-    report["status"] = "ok" if healthy else "error"
-    return JSONResponse(report, status_code=200 if healthy else 503)
-
-
-def _queue_health(request: Request, state: AppState, counts: dict[str, int]) -> dict:
-    """The embedded pool's live workers, or whether the Celery broker answers."""
-    if state.settings.queue == "celery":
-        try:
-            state.queue.check()  # type: ignore[attr-defined]
-            return {"status": "ok", "kind": "celery", "broker": "ok", "stories": counts}
-        except Exception as exc:
-            return {
-                "status": "error",
-                "kind": "celery",
-                "broker": str(exc),
-                "stories": counts,
-            }
-    pool = request.app.state.pool
-    workers = pool.alive() if pool is not None else 0
-    queue_ok = pool is None or workers > 0 or state.settings.workers == 0
-    return {
-        "status": "ok" if queue_ok else "error",
-        "kind": state.settings.queue,
-        "workers_alive": workers,
-        "workers_configured": state.settings.workers if pool is not None else 0,
-        "stories": counts,
-    }
+    report = component_report(app_state(request), request.app.state.pool)
+    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

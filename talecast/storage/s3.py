@@ -45,9 +45,11 @@ class S3Storage:
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self._client = client or _make_client(endpoint_url, region)
+        self._bucket_ready = False
 
     def put_bytes(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` (S3 writes are atomic per object)."""
+        self._ensure_bucket_once()
         self._call(
             "put",
             key,
@@ -60,6 +62,7 @@ class S3Storage:
 
     def put_file(self, key: str, source: Path) -> None:
         """Upload the file ``source`` (multipart for large files)."""
+        self._ensure_bucket_once()
         self._call(
             "upload",
             key,
@@ -117,21 +120,32 @@ class S3Storage:
         )
 
     def ensure_bucket(self) -> None:
-        """Create the bucket if it does not exist yet."""
+        """Create the bucket if it is missing; StorageError if S3 is unreachable."""
         from botocore.exceptions import ClientError
 
         try:
-            self._client.head_bucket(Bucket=self.bucket)
-        except ClientError:
+            self._call(
+                "head bucket", self.bucket, self._client.head_bucket, Bucket=self.bucket
+            )
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, ClientError):
+                raise
             self._call(
                 "create bucket",
                 self.bucket,
                 self._client.create_bucket,
                 Bucket=self.bucket,
             )
+        self._bucket_ready = True
+
+    def _ensure_bucket_once(self) -> None:
+        """Before the first write: a server started while S3 was down makes it now."""
+        if not self._bucket_ready:
+            self.ensure_bucket()
 
     def check(self) -> None:
         """Raise StorageError unless the bucket answers."""
+        self._ensure_bucket_once()
         self._call(
             "head bucket", self.bucket, self._client.head_bucket, Bucket=self.bucket
         )

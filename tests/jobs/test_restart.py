@@ -21,7 +21,7 @@ from talecast.pipeline.render import RenderOptions, render_story
 NAMES = (("Mary", "Tom"), ("Anne", "Will"), ("Rose", "Jack"))
 
 
-def _story(index: int, paragraphs: int = 8) -> str:
+def _story(index: int, paragraphs: int = 30) -> str:
     first, second = NAMES[index]
     lines = [f"Chapter one of tale {index + 1}.\n"]
     for i in range(paragraphs):

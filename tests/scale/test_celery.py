@@ -74,6 +74,16 @@ def test_sdk_flow_against_celery_postgres_and_s3_with_two_workers(scale_env, tmp
             assert "<v Ada>" in client.get(vtt["url"]).text
         health = httpx.get(cluster.server.url + "/health").json()
         assert health["queue"]["broker"] == "ok" and health["storage"]["kind"] == "s3"
+        assert health["db"] == {"status": "ok", "kind": "postgresql"}
+        metrics = httpx.get(cluster.server.url + "/metrics").text
+        for component, kind in (
+            ("db", "postgresql"),
+            ("queue", "celery"),
+            ("storage", "s3"),
+        ):
+            assert (
+                f'talecast_up{{component="{component}",kind="{kind}"}} 1.0' in metrics
+            )
     finally:
         cluster.stop()
 
@@ -151,7 +161,7 @@ def test_story_past_a_time_limit_ends_as_timeout_on_celery(
                 headers={"x-api-key": key},
                 data={"source_language": "1"},
                 files={
-                    "file": ("s.txt", chaptered_story(3, 40).encode(), "text/plain")
+                    "file": ("s.txt", chaptered_story(6, 60).encode(), "text/plain")
                 },
             ).json()
             status = _wait(client, key, created["task_id"], timeout_s=120)

@@ -24,7 +24,9 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     │                              directory that lacks a rendered file (HTTP 422)
     ├── EncoderError               ffmpeg is missing or failed while encoding an export
     ├── RenderTimeoutError         a render past its time limit, or one that stalled
-    └── DictionaryError            a pronunciation dictionary that cannot be read (HTTP 422)
+    ├── DictionaryError            a pronunciation dictionary that cannot be read (HTTP 422)
+    └── CorrectionError            a speaker or voice correction that does not fit the story
+                                   (HTTP 422)
 
 ``reason`` is the machine-readable ``exception_reason`` a failed story task reports.
 """
@@ -151,3 +153,13 @@ class EncoderError(TalecastError):
 
 class DictionaryError(TalecastError, ValueError):
     """A pronunciation dictionary (JSON term list or W3C PLS) that cannot be used."""
+
+
+class CorrectionError(TalecastError, ValueError):
+    """A speaker or voice correction that is malformed or fits no line of the story."""
+
+    reason = "INVALID_CORRECTIONS"
+
+    def __init__(self, message: str, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = loc  # where in a request body the problem is, for a 422

@@ -78,6 +78,9 @@ async def _on_talecast_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, errors.StoryInputError | errors.DictionaryError):
         body = validation_body([{"loc": ("body", "file"), "msg": str(exc)}])
         return JSONResponse(body, status_code=422)
+    if isinstance(exc, errors.CorrectionError):
+        body = validation_body([{"loc": exc.loc, "msg": str(exc)}])
+        return JSONResponse(body, status_code=422)
     if isinstance(exc, errors.ExportError | errors.VoiceError):
         body = validation_body([{"loc": ("body",), "msg": str(exc)}])
         return JSONResponse(body, status_code=422)

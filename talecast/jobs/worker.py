@@ -49,6 +49,7 @@ DELIVERABLE_NAMES = (
     "narration.flac",
     "dialogue.flac",
     "transcript.json",
+    "script.json",
     "chapters.json",
     "cast.json",
     "review.json",

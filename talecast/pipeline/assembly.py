@@ -12,7 +12,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,6 +39,10 @@ class Segment:
     kind: str  # "narration" or "dialogue"
     chapter: int
     voice_id: int
+    start_char: int = 0  # the line's span of the story text
+    end_char: int = 0
+    confidence: float = 1.0  # of the attribution; 1.0 for narration
+    method: str = ""  # how the speaker was decided ("explicit", "corrected", ...)
 
 
 @dataclass
@@ -102,6 +106,10 @@ def assemble(
                     "dialogue" if is_dialogue else "narration",
                     line.chapter,
                     line.voice_id,
+                    line.start_char,
+                    line.end_char,
+                    line.confidence,
+                    line.method,
                 )
             )
             bounds = chapter_bounds.setdefault(line.chapter, [position, 0])
@@ -146,13 +154,35 @@ def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[d
     return items
 
 
+def script_items(segments: Sequence[Segment], sample_rate_hz: int) -> list[dict]:
+    """Every line as a person checking the cast reads it: the transcript item plus
+    ``kind``, ``start_char``/``end_char`` (what a speaker correction names), ``voice_id``,
+    ``confidence`` and ``method`` of the attribution."""
+    return [
+        {
+            **item,
+            "kind": seg.kind,
+            "start_char": seg.start_char,
+            "end_char": seg.end_char,
+            "voice_id": seg.voice_id,
+            "confidence": round(seg.confidence, 3),
+            "method": seg.method,
+        }
+        for seg, item in zip(
+            segments, transcript_items(segments, sample_rate_hz), strict=True
+        )
+    ]
+
+
 def write_outputs(
     assembly: Assembly, out_dir: Path, extra: dict[str, object]
 ) -> list[dict]:
-    """Write transcript.json, segments.json, chapters.json and any ``extra`` JSON files."""
+    """Write transcript.json, script.json, segments.json, chapters.json and any
+    ``extra`` JSON files."""
     transcript = transcript_items(assembly.segments, assembly.sample_rate_hz)
     files: dict[str, object] = {
         "transcript.json": transcript,
+        "script.json": script_items(assembly.segments, assembly.sample_rate_hz),
         "segments.json": [asdict(s) for s in assembly.segments],
         "chapters.json": assembly.chapters,
         **extra,

@@ -5,6 +5,9 @@ narrator's voice; characters who talk to each other never share a voice; a chara
 voice matches their gender where it is known; the most talkative characters are cast first
 so they get the most distinct voices. The same story always gets the same cast: every
 choice is ordered by line counts, then names, never by chance or by set order.
+
+Voices a person pinned (corrections) are given first and never changed; everyone else is
+cast around them by the same rules.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from talecast.pipeline.script import Line
@@ -39,8 +43,15 @@ def cast_voices(
     *,
     narrator_voice_id: int | None = None,
     profile: str = "neural",
+    pinned: Mapping[str, int] | None = None,
 ) -> dict[str, CastEntry]:
-    """Choose a voice per speaker and write it into every line's ``voice_id``."""
+    """Choose a voice per speaker and write it into every line's ``voice_id``.
+
+    ``pinned`` maps speakers (``Narrator`` too) to the voice ids they must have.
+    """
+    pinned = dict(pinned or {})
+    if NARRATOR in pinned:
+        narrator_voice_id = pinned.pop(NARRATOR)
     narrator = (
         get_voice(narrator_voice_id) if narrator_voice_id else default_narrator(profile)
     )
@@ -57,8 +68,13 @@ def cast_voices(
         )
     }
     uses: Counter[int] = Counter()
-    for name in sorted(counts, key=lambda n: (-counts[n], n)):
+    for name in sorted(counts, key=lambda n: (n not in pinned, -counts[n], n)):
         gender = genders.get(name, "unknown")
+        if name in pinned:
+            voice = get_voice(pinned[name])
+            uses[voice.id] += 1
+            cast[name] = CastEntry(voice.id, gender, counts[name])
+            continue
         taken = {cast[p].voice_id for p in partners[name] if p in cast}
         voice = _choose(name, gender, pool, taken, uses)
         uses[voice.id] += 1

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,11 @@ from talecast.pipeline.assembly import assemble, write_outputs
 from talecast.pipeline.attribution import attribute
 from talecast.pipeline.cache import LineCache, line_key
 from talecast.pipeline.casting import CastEntry, cast_voices
+from talecast.pipeline.corrections import (
+    apply_speakers,
+    check_voices,
+    parse_corrections,
+)
 from talecast.pipeline.script import Line, plan_lines
 from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, Synthesizer, get_synthesizer
 from talecast.pipeline.types import Document
@@ -49,6 +55,12 @@ class RenderOptions:
     profile: str = "neural"  # "neural" or "fast"
     replacements: dict[str, str] | None = None  # pronunciation: word -> what to say
     threads: int = 1  # lines spoken at once
+    # A person's speaker and voice corrections, in the JSON form of
+    # talecast.pipeline.corrections; checked strictly (a wrong offset or name fails).
+    corrections: dict[str, Any] | None = None
+    # Voices to keep from an earlier render of the same story (speaker -> voice id), so
+    # correcting one line does not recast anyone else; names not in the story are ignored.
+    keep_voices: dict[str, int] | None = None
 
 
 @dataclass
@@ -113,14 +125,17 @@ class RenderResult:
 
 
 def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
-    """Attribute, split into lines and cast voices."""
-    attribution = attribute(document.text)
+    """Attribute, apply any corrections, split into lines and cast voices."""
+    corrections = parse_corrections(options.corrections)
+    attribution = apply_speakers(attribute(document.text), corrections)
     lines = plan_lines(document, attribution)
+    check_voices(corrections, {line.speaker for line in lines})
     cast = cast_voices(
         lines,
         attribution.characters,
         narrator_voice_id=options.narrator_voice_id,
         profile=options.profile,
+        pinned={**(options.keep_voices or {}), **corrections.voices},
     )
     narrator = get_voice(cast["Narrator"].voice_id)
     meta = {

@@ -44,6 +44,7 @@ class Line:
     pause_before_ms: int
     confidence: float = 1.0
     voice_id: int = 0  # set by casting
+    method: str = ""  # how the speaker of a dialogue line was decided
 
 
 def plan_lines(document: Document, attribution: Attribution) -> list[Line]:
@@ -77,20 +78,21 @@ def _chapter_lines(
 ) -> Iterator[Line]:
     start = chapter.start_char
     first_pause = PAUSE_CHAPTER_MS if index > 0 else 0
-    heading_end = _heading_end(text, chapter)
+    heading = _heading_span(text, chapter)
     if chapter.title:
+        # Text printed before the heading (a book's title above its first chapter's)
+        # is read first, as narration.
+        head_start, head_end = heading or (start, start)
+        before = [u for u in utterances if u.quote.start_char < head_start]
+        utterances = utterances[len(before) :]
+        for line in _body_lines(text, start, head_start, index, before):
+            line.pause_before_ms = max(line.pause_before_ms, first_pause)
+            first_pause = PAUSE_AFTER_HEADING_MS
+            yield line
         title = _collapse(chapter.title)
-        yield Line(
-            "heading",
-            NARRATOR,
-            title,
-            start,
-            max(heading_end, start),
-            index,
-            first_pause,
-        )
+        yield Line("heading", NARRATOR, title, head_start, head_end, index, first_pause)
         first_pause = PAUSE_AFTER_HEADING_MS
-        start = max(heading_end, start)
+        start = head_end
 
     pending_pause = first_pause
     for line in _body_lines(text, start, chapter.end_char, index, utterances):
@@ -100,15 +102,21 @@ def _chapter_lines(
         yield line
 
 
-def _heading_end(text: str, chapter: Chapter) -> int:
-    """Where the printed heading ends, when the chapter's text opens with its title."""
+def _heading_span(text: str, chapter: Chapter) -> tuple[int, int] | None:
+    """Where the chapter's title is printed, when it opens one of the chapter's first
+    lines (within a few hundred characters of its start)."""
     if not chapter.title:
-        return chapter.start_char
-    head = text[chapter.start_char : chapter.start_char + len(chapter.title) + 400]
+        return None
+    head_start = chapter.start_char
+    head = text[
+        head_start : min(chapter.end_char, head_start + len(chapter.title) + 400)
+    ]
     words = chapter.title.split()
-    pattern = r"\s*" + r"\W*\s*".join(re.escape(w) for w in words) + r"[^\S\n]*[.:]?"
-    match = re.match(pattern, head, flags=re.IGNORECASE)
-    return chapter.start_char + match.end() if match else chapter.start_char
+    pattern = (
+        r"^[^\S\n]*" + r"\W*\s*".join(re.escape(w) for w in words) + r"[^\S\n]*[.:]?"
+    )
+    found = re.search(pattern, head, flags=re.IGNORECASE | re.MULTILINE)
+    return (head_start + found.start(), head_start + found.end()) if found else None
 
 
 def _body_lines(
@@ -136,6 +144,7 @@ def _body_lines(
                 chapter,
                 pause,
                 confidence=utt.confidence,
+                method=utt.method,
             )
             pause = 0
         pos = q.end_char

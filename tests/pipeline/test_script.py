@@ -77,3 +77,25 @@ def test_plan_lines_without_dialogue_is_all_narrator():
     lines = plan_lines(_doc(text), Attribution([], []))
     assert {ln.speaker for ln in lines} == {NARRATOR}
     assert len(lines) == 3
+
+
+def test_plan_lines_reads_a_book_title_above_the_first_heading_once_before_it():
+    text = (
+        "The Long Night\n\nChapter One. Dusk\n\nIt grew dark.\n\nChapter Two\n\nDawn."
+    )
+    second = text.index("Chapter Two")
+    chapters = [
+        Chapter("Chapter One. Dusk", 0, second),
+        Chapter("Chapter Two", second, len(text)),
+    ]
+    lines = plan_lines(_doc(text, chapters), Attribution([], []))
+    assert [(ln.kind, ln.text) for ln in lines] == [
+        ("narration", "The Long Night"),
+        ("heading", "Chapter One. Dusk"),
+        ("narration", "It grew dark."),
+        ("heading", "Chapter Two"),
+        ("narration", "Dawn."),
+    ]
+    heading = lines[1]
+    assert text[heading.start_char : heading.end_char] == "Chapter One. Dusk"
+    assert heading.pause_before_ms > 0

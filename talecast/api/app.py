@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 import talecast
 from talecast.api import (
     catalogue,
+    routes_corrections,
     routes_dictionaries,
     routes_exports,
     routes_files,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(routes_files.router)
     api.include_router(routes_dictionaries.router)
     api.include_router(routes_exports.router)
+    api.include_router(routes_corrections.router)
     app.include_router(api)
     app.include_router(_service_router())
 

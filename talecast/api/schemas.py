@@ -181,3 +181,38 @@ class LanguageOut(BaseModel):
     id: int
     language: str
     short_name: str
+
+
+class SpeakerCorrectionIn(BaseModel):
+    """Who speaks the quote at ``start_char`` (``Narrator``: read it as narration)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_char: int = Field(
+        ge=0,
+        le=2**31 - 1,
+        description="where the quote starts in the story text (script.json lists them)",
+    )
+    speaker: str = Field(min_length=1, max_length=100)
+
+
+class CorrectionsIn(BaseModel):
+    """Speaker and voice corrections to a finished run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speakers: list[SpeakerCorrectionIn] = Field(
+        default_factory=list, max_length=100_000
+    )
+    voices: dict[str, int] = Field(
+        default_factory=dict, description="speaker name -> voice id (GET /list-voices)"
+    )
+
+
+class CorrectionsOut(BaseModel):
+    """The corrections a run was rendered with, and the run it corrected."""
+
+    run_id: int
+    corrects_run_id: int | None = None
+    speakers: list[dict[str, Any]] = Field(default_factory=list)
+    voices: dict[str, int] = Field(default_factory=dict)

@@ -80,7 +80,7 @@ def create_story(
     formats, profile = _check_deliverables(export_formats, master)
     data = _read_capped(file, state.settings.max_upload_bytes)
     _check_readable(data)
-    _check_quota(state, account)
+    check_quota(state, account)
 
     task_id = secrets.token_hex(16)
     upload_key = f"uploads/{task_id}"
@@ -223,7 +223,8 @@ def _check_readable(data: bytes) -> None:
         ) from exc
 
 
-def _check_quota(state: State, account: int) -> None:
+def check_quota(state: State, account: int) -> None:
+    """QuotaError (400) when the account has as many stories in progress as it may."""
     limit = state.settings.max_active_stories_per_account
     with state.engine.connect() as conn:
         active = conn.execute(

@@ -122,3 +122,10 @@ class Story(Base):
     master: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # Every stored file of a finished run: JSON [{"name": "transcript.vtt", "size": n}].
     files_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # A re-render of another run with a person's corrections: the corrections in effect
+    # (JSON, talecast.pipeline.corrections), the earlier run's voices to keep
+    # (speaker -> voice id) and that run's id.
+    corrections_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    keep_voices_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    corrects_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -29,7 +29,6 @@ from talecast.db.models import ENDED_STATUSES
 from talecast.errors import RenderTimeoutError, TalecastError, render_time_limit_message
 from talecast.pipeline.cache import LineCache
 from talecast.pipeline.render import (
-    RenderOptions,
     StoryPlan,
     assemble_story,
     line_cache_key,
@@ -92,6 +91,7 @@ def make_plan(
     engine: Engine, storage: Storage, settings: Settings, run_id: int
 ) -> list[Part] | None:
     """Read and plan the story; store the plan. None when the task is already over."""
+    from talecast.jobs.worker import RENDER_OPTION_COLUMNS, render_options
     from talecast.pipeline.reading import read_story
 
     with engine.begin() as conn:
@@ -100,8 +100,7 @@ def make_plan(
                 Story.status,
                 Story.started_at,
                 Story.upload_key,
-                Story.narrator_voice_id,
-                Story.replacements_json,
+                *RENDER_OPTION_COLUMNS,
             ).where(Story.run_id == run_id)
         ).one()
         if story.status in ENDED_STATUSES:
@@ -118,13 +117,7 @@ def make_plan(
         )
     with storage.open(story.upload_key) as fh:
         document = read_story(fh.read())
-    options = RenderOptions(
-        narrator_voice_id=story.narrator_voice_id,
-        profile=settings.voice_profile,
-        replacements=json.loads(story.replacements_json or "null"),
-        threads=settings.threads_per_worker,
-    )
-    plan = plan_story(document, options)
+    plan = plan_story(document, render_options(story, settings))
     storage.put_bytes(f"runs/{run_id}/plan.json", plan.to_json().encode("utf-8"))
     set_progress(engine, run_id, PLAN_SHARE, "synthesis")
     parts = split_parts(plan)

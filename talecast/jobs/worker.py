@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
@@ -39,6 +39,9 @@ from talecast.errors import (
 )
 from talecast.jobs import queue
 from talecast.storage import Storage, get_storage
+
+if TYPE_CHECKING:
+    from talecast.pipeline.render import RenderOptions
 
 logger = logging.getLogger(__name__)
 
@@ -205,16 +208,15 @@ def _render(
     beat: _Beat,
 ) -> dict[str, Any]:
     from talecast.pipeline.reading import read_story
-    from talecast.pipeline.render import RenderOptions, render_story
+    from talecast.pipeline.render import render_story
 
     with engine.connect() as conn:
         story = conn.execute(
             select(
                 Story.upload_key,
-                Story.narrator_voice_id,
-                Story.replacements_json,
                 Story.export_formats,
                 Story.master,
+                *RENDER_OPTION_COLUMNS,
             ).where(Story.run_id == claim.run_id)
         ).one()
     with storage.open(story.upload_key) as fh:
@@ -235,12 +237,7 @@ def _render(
 
     progress(0.0, "reading")
     document = read_story(data)
-    options = RenderOptions(
-        narrator_voice_id=story.narrator_voice_id,
-        profile=settings.voice_profile,
-        replacements=json.loads(story.replacements_json or "null"),
-        threads=settings.threads_per_worker,
-    )
+    options = render_options(story, settings)
     out_dir = settings.work_dir / claim.task_id
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -270,6 +267,29 @@ def _render(
         "chapters_json": json.dumps(rendered.chapters, separators=(",", ":")),
         "files_json": files_json,
     }
+
+
+# The story columns render_options reads.
+RENDER_OPTION_COLUMNS = (
+    Story.narrator_voice_id,
+    Story.replacements_json,
+    Story.corrections_json,
+    Story.keep_voices_json,
+)
+
+
+def render_options(story: Any, settings: Settings) -> RenderOptions:
+    """The render options of a story row selected with ``RENDER_OPTION_COLUMNS``."""
+    from talecast.pipeline.render import RenderOptions
+
+    return RenderOptions(
+        narrator_voice_id=story.narrator_voice_id,
+        profile=settings.voice_profile,
+        replacements=json.loads(story.replacements_json or "null"),
+        threads=settings.threads_per_worker,
+        corrections=json.loads(story.corrections_json or "null"),
+        keep_voices=json.loads(story.keep_voices_json or "null"),
+    )
 
 
 def export_and_store(

@@ -129,7 +129,10 @@ def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
     corrections = parse_corrections(options.corrections)
     attribution = apply_speakers(attribute(document.text), corrections)
     lines = plan_lines(document, attribution)
-    check_voices(corrections, {line.speaker for line in lines})
+    # A voice kept from an earlier render may belong to someone corrected away since.
+    check_voices(
+        corrections, {ln.speaker for ln in lines} | set(options.keep_voices or {})
+    )
     cast = cast_voices(
         lines,
         attribution.characters,

@@ -1,0 +1,201 @@
+"""Correcting a finished run's cast: who speaks a line, which voice a speaker has.
+
+``POST /story-result/{run_id}/corrections`` queues a new story task that renders the same
+upload with the run's corrections plus the new ones, keeping every voice the run cast
+unless a correction changes it. The line cache makes that re-render cheap: only lines
+whose speaker or voice changed are synthesized. Offsets and names are checked against
+the run's ``script.json`` before anything is queued, so a typo is a 422, not a failed
+task.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import insert, select
+
+from talecast.api.deps import AccountId, State
+from talecast.api.errors import FieldError
+from talecast.api.schemas import CorrectionsIn, CorrectionsOut, CreateStoryOut
+from talecast.api.state import AppState, finished_run
+from talecast.api.upload import check_quota
+from talecast.db import Story
+from talecast.errors import NotFoundError, StorageError
+from talecast.pipeline.corrections import Corrections, parse_corrections
+from talecast.pipeline.types import NARRATOR
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter()
+
+# What a corrected run copies from the run it corrects.
+_COPIED = (
+    "title",
+    "description",
+    "source_language",
+    "narrator_voice_id",
+    "folder_id",
+    "upload_key",
+    "upload_name",
+    "upload_bytes",
+    "replacements_json",
+    "export_formats",
+    "master",
+)
+
+
+@router.post(
+    "/story-result/{run_id}/corrections",
+    response_model=CreateStoryOut,
+    tags=["Stories"],
+    summary="Correct Speakers and Voices",
+)
+def correct_run(
+    run_id: int, body: CorrectionsIn, account: AccountId, state: State
+) -> CreateStoryOut:
+    """Re-render a finished run with speaker and voice corrections.
+
+    ``speakers``: ``[{"start_char", "speaker"}]``, the quote starting at ``start_char``
+    (from ``script.json`` of the run's files) is spoken by ``speaker``: a character of
+    the story, a new name (cast a voice of its own), or ``Narrator`` (read as
+    narration, off the dialogue track). ``voices``: ``{"speaker": voice_id}``. The
+    run's earlier corrections stay in effect and everyone keeps their voice. Returns
+    the ``task_id`` of the new render; its run gets a new ``run_id``.
+    """
+    finished_run(state, account, run_id)
+    new = parse_corrections(body.model_dump())
+    parent = _story_row(state, account, run_id)
+    earlier = parse_corrections(json.loads(parent["corrections_json"] or "null"))
+    script = _stored_json(state, f"runs/{run_id}/script.json")
+    if script is not None:
+        starts = [item.start_char for item in body.speakers]
+        _check_against_script(starts, new, earlier, script)
+    cast = _stored_json(state, f"runs/{run_id}/cast.json")
+    keep_voices = (
+        {name: entry["voice_id"] for name, entry in cast.items()}
+        if isinstance(cast, dict)
+        else json.loads(parent["keep_voices_json"] or "null")
+    )
+    check_quota(state, account)
+
+    merged = earlier.merged(new)
+    task_id = secrets.token_hex(16)
+    with state.engine.begin() as conn:
+        new_run = conn.execute(
+            insert(Story)
+            .values(
+                task_id=task_id,
+                account_id=account,
+                status="queued",
+                progress=0.0,
+                stage="queued",
+                created_at=time.time(),
+                attempts=0,
+                corrections_json=json.dumps(merged.to_dict(), ensure_ascii=False),
+                keep_voices_json=json.dumps(keep_voices, ensure_ascii=False)
+                if keep_voices
+                else None,
+                corrects_run_id=run_id,
+                **{name: parent[name] for name in _COPIED},
+            )
+            .returning(Story.run_id)
+        ).scalar_one()
+    state.queue.submit(task_id)
+    logger.info(
+        "story run %s: queued as a correction of run %s (%d speakers, %d voices)",
+        new_run,
+        run_id,
+        len(new.speakers),
+        len(new.voices),
+        extra={"run_id": new_run, "task_id": task_id, "account_id": account},
+    )
+    return CreateStoryOut(task_id=task_id)
+
+
+@router.get(
+    "/story-result/{run_id}/corrections",
+    response_model=CorrectionsOut,
+    tags=["Stories"],
+    summary="Get a Run's Corrections",
+)
+def get_corrections(run_id: int, account: AccountId, state: State) -> CorrectionsOut:
+    """The corrections a run was rendered with (empty for a run without any) and the
+    run it corrected."""
+    row = _story_row(state, account, run_id)
+    corrections = parse_corrections(json.loads(row["corrections_json"] or "null"))
+    return CorrectionsOut(
+        run_id=run_id, corrects_run_id=row["corrects_run_id"], **corrections.to_dict()
+    )
+
+
+def _story_row(state: AppState, account: int, run_id: int) -> dict[str, Any]:
+    columns = [getattr(Story, name) for name in _COPIED]
+    with state.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                *columns,
+                Story.corrections_json,
+                Story.keep_voices_json,
+                Story.corrects_run_id,
+            ).where(Story.run_id == run_id, Story.account_id == account)
+        ).first()
+    if row is None:
+        raise NotFoundError(f"no story run with id {run_id}")
+    return dict(row._mapping)
+
+
+def _stored_json(state: AppState, key: str) -> Any:
+    """A stored JSON file of a run, or None when the run did not store it."""
+    try:
+        with state.storage.open(key) as fh:
+            return json.load(fh)
+    except (StorageError, ValueError):
+        logger.warning("%s cannot be read; corrections are checked at render", key)
+        return None
+
+
+def _check_against_script(
+    starts: list[int],
+    new: Corrections,
+    earlier: Corrections,
+    script: list[dict[str, Any]],
+) -> None:
+    """422 for an offset (``starts``, in request order) that is not inside a quote of
+    the run, or a voice for a name that speaks nothing."""
+    quotes = sorted(
+        (int(item["start_char"]), int(item["end_char"]))
+        for item in script
+        if item.get("kind") == "dialogue"
+    )
+    quote_starts = [a for a, _ in quotes]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for index, start in enumerate(starts):
+        at = bisect.bisect_right(quote_starts, start) - 1
+        # A quote turned into narration by an earlier correction can be given back.
+        if start in earlier.speakers or (at >= 0 and start < quotes[at][1]):
+            continue
+        problems.append(
+            (
+                ("body", "speakers", index, "start_char"),
+                f"no quote of the story is at character offset {start}; use the "
+                "start_char of a dialogue line from the run's script.json",
+            )
+        )
+    speakers = {str(item.get("speaker")) for item in script}
+    speakers |= set(new.speakers.values()) | set(earlier.speakers.values())
+    for name in new.voices:
+        if name not in speakers and name != NARRATOR:
+            problems.append(
+                (
+                    ("body", "voices", name),
+                    f"{name!r} speaks no line of this run, so cannot be given a voice",
+                )
+            )
+    if problems:
+        raise FieldError(problems)

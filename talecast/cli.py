@@ -38,16 +38,19 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
         check_formats(_split_list(args.export))
         check_master(args.master)
+    corrections = _load_corrections(args.corrections)
     document = read_story_file(args.story)
     replacements = _load_dictionaries(args.dictionary)
+    out_dir = Path(args.output)
     options = RenderOptions(
         narrator_voice_id=args.narrator,
         profile=args.profile,
         replacements=replacements,
         threads=args.threads,
+        corrections=corrections,
+        keep_voices=_earlier_voices(out_dir, args.narrator) if corrections else None,
     )
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_data_dir() / "cache"
-    out_dir = Path(args.output)
     with ProgressBar("rendering", enabled=not args.quiet) as bar:
         result = render_story(
             document, out_dir, options, cache_dir=cache_dir, progress=bar.update
@@ -73,6 +76,33 @@ def _export(
         )
     for name, path in written.items():
         logger.info("export: %s written to %s", name, path)
+
+
+def _load_corrections(path: str | None) -> dict[str, object] | None:
+    """The corrections file's JSON, checked (offsets are checked against the story)."""
+    if not path:
+        return None
+    from talecast.errors import CorrectionError
+    from talecast.pipeline.corrections import parse_corrections
+
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CorrectionError(f"cannot read corrections file {path}: {exc}") from exc
+    return parse_corrections(raw).to_dict()
+
+
+def _earlier_voices(out_dir: Path, narrator: int | None) -> dict[str, int] | None:
+    """The voices of a render already in ``out_dir``, so that correcting some lines
+    recasts nobody else (the narrator's only when ``--narrator`` does not choose)."""
+    try:
+        cast = json.loads((out_dir / "cast.json").read_text(encoding="utf-8"))
+        voices = {str(name): int(entry["voice_id"]) for name, entry in cast.items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if narrator is not None:
+        voices.pop("Narrator", None)
+    return voices
 
 
 def _split_list(value: str | None) -> list[str]:
@@ -250,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dictionary",
         action="append",
         help="pronunciation dictionary (JSON term list or PLS); repeatable",
+    )
+    conv.add_argument(
+        "--corrections",
+        help="speaker and voice corrections (JSON: speakers by the start_char of "
+        "script.json, voices by name); the voices of a render already in the output "
+        "directory are kept",
     )
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(func=_cmd_convert)

@@ -140,3 +140,65 @@ def test_story_without_dialogue_is_narrated_by_the_narrator_alone(tmp_path):
     transcript = json.loads((out / "transcript.json").read_text())
     assert {t["speaker"] for t in transcript} == {"Narrator"}
     assert len(transcript) == 3
+
+
+def test_convert_with_corrections_changes_that_line_and_keeps_the_cast(tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    common = ("--profile", "fast", "--cache-dir", cache, "-q")
+    assert run("convert", STORY, "-o", out, *common).returncode == 0
+    script = json.loads((out / "script.json").read_text())
+    cast = json.loads((out / "cast.json").read_text())
+    line = next(
+        i for i in script if i["kind"] == "dialogue" and i["speaker"] == "Martha"
+    )
+    fixes = tmp_path / "fixes.json"
+    fixes.write_text(
+        json.dumps(
+            {"speakers": [{"start_char": line["start_char"], "speaker": "Mr. Hale"}]}
+        )
+    )
+    proc = run("convert", STORY, "-o", out, *common, "--corrections", fixes)
+    assert proc.returncode == 0, proc.stderr
+    fixed = json.loads((out / "script.json").read_text())
+    def untimed(item):  # a changed speaker changes pauses, so later times shift
+        return {k: v for k, v in item.items() if k not in ("start", "end")}
+
+    changed = [
+        (a, b) for a, b in zip(script, fixed, strict=True) if untimed(a) != untimed(b)
+    ]
+    assert [(a["text"], b["speaker"], b["method"]) for a, b in changed] == [
+        (line["text"], "Mr. Hale", "corrected")
+    ]
+    new_cast = json.loads((out / "cast.json").read_text())
+    assert {n: e["voice_id"] for n, e in new_cast.items()} == {
+        n: e["voice_id"] for n, e in cast.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "cannot read corrections file"),
+        ('{"voices": {"Martha": 999}}', "unknown voice id 999"),
+        ('{"speakers": [{"start_char": 0, "speaker": "X"}]}', "no quote of the story"),
+    ],
+)
+def test_convert_with_bad_corrections_is_one_error_line(tmp_path, content, expected):
+    fixes = tmp_path / "fixes.json"
+    fixes.write_text(content)
+    proc = run(
+        "convert",
+        STORY,
+        "-o",
+        tmp_path / "out",
+        "--profile",
+        "fast",
+        "--cache-dir",
+        tmp_path / "cache",
+        "-q",
+        "--corrections",
+        fixes,
+    )
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and expected in lines[0]

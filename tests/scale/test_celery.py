@@ -72,6 +72,30 @@ def test_sdk_flow_against_celery_postgres_and_s3_with_two_workers(scale_env, tmp
             ).json()["files"]
             vtt = next(f for f in files if f["name"] == "transcript.vtt")
             assert "<v Ada>" in client.get(vtt["url"]).text
+            # A correction re-renders through the same parts, reading the stored script.
+            script = client.get(
+                next(f["url"] for f in files if f["name"] == "script.json")
+            ).json()
+            line = next(i for i in script if i["speaker"] == "Ada")
+            fixed = client.post(
+                f"/apis/story-result/{runs[0]}/corrections",
+                headers={"x-api-key": key},
+                json={
+                    "speakers": [{"start_char": line["start_char"], "speaker": "Dov"}]
+                },
+            )
+            assert fixed.status_code == 200, fixed.text
+            status = _wait(client, key, fixed.json()["task_id"])
+            assert status["status"] == "SUCCESS", status
+        corrected = sdk.story.get_story_run_info(
+            status["run_id"], include_transcript=True
+        )
+        changed = [
+            (a["text"], b["speaker"])
+            for a, b in zip(info["transcript"], corrected["transcript"], strict=True)
+            if a["speaker"] != b["speaker"]
+        ]
+        assert changed == [(line["text"], "Dov")]
         health = httpx.get(cluster.server.url + "/health").json()
         assert health["queue"]["broker"] == "ok" and health["storage"]["kind"] == "s3"
         assert health["db"] == {"status": "ok", "kind": "postgresql"}

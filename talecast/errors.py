@@ -19,6 +19,7 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     ├── LinkError                  a file link that expired or was altered (HTTP 403)
     ├── RunNotReadyError           a run that exists but has no result yet (HTTP 400)
     ├── StorageError               a stored file is missing or storage cannot be written
+    │                              (HTTP 503)
     ├── QuotaError                 an account over its limit of stories in progress (400)
     ├── ExportError                an unknown export format or mastering profile, or a run
     │                              directory that lacks a rendered file (HTTP 422)

@@ -27,6 +27,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.TalecastError], int], ...] = (
     (errors.StoryTooLargeError, 413),
     (errors.RunNotReadyError, 400),
     (errors.QuotaError, 400),
+    (errors.StorageError, 503),  # the storage back end is down or failing
 )
 
 

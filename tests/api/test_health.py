@@ -79,3 +79,15 @@ def test_unreachable_broker_and_storage_are_named_in_health_and_metrics(
             "queue": ("celery", 0.0),
             "storage": ("s3", 0.0),
         }
+        # A story cannot be stored: 503 naming the storage, not a bare 500.
+        from talecast.accounts import create_key
+
+        key = create_key("health", settings)
+        upload = client.post(
+            "/apis/story",
+            headers={"x-api-key": key},
+            data={"source_language": "1"},
+            files={"file": ("story.txt", b"A short tale.\n", "text/plain")},
+        )
+        assert upload.status_code == 503, upload.text
+        assert "S3" in upload.json()["detail"]

@@ -16,6 +16,7 @@ from talecast.api import (
     routes_dictionaries,
     routes_exports,
     routes_files,
+    routes_setup,
     routes_stories,
 )
 from talecast.api.deps import app_state
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(routes_dictionaries.router)
     api.include_router(routes_exports.router)
     api.include_router(routes_corrections.router)
+    api.include_router(routes_setup.router)
     app.include_router(api)
     app.include_router(_service_router())
 

@@ -1,11 +1,12 @@
-"""Correcting a finished run's cast: who speaks a line, which voice a speaker has.
+"""Correcting a run's cast: who speaks a line, which voice a speaker has.
 
-``POST /story-result/{run_id}/corrections`` queues a new story task that renders the same
-upload with the run's corrections plus the new ones, keeping every voice the run cast
-unless a correction changes it. The line cache makes that re-render cheap: only lines
-whose speaker or voice changed are synthesized. Offsets and names are checked against
-the run's ``script.json`` before anything is queued, so a typo is a 422, not a failed
-task.
+``POST /story-result/{run_id}/corrections`` on a finished run queues a new story task
+that renders the same upload with the run's corrections plus the new ones, keeping every
+voice the run cast unless a correction changes it. On a run set up for editing
+(``POST /story-setup``) it renders that run itself, corrected. The line cache makes a
+re-render cheap: only lines whose speaker or voice changed are synthesized. Offsets and
+names are checked against the run's ``script.json`` before anything is queued, so a typo
+is a 422, not a failed task.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from talecast.api.deps import AccountId, State
 from talecast.api.errors import FieldError
 from talecast.api.schemas import CorrectionsIn, CorrectionsOut, CreateStoryOut
-from talecast.api.state import AppState, finished_run
+from talecast.api.state import AppState, RunState, run_with_files
 from talecast.api.upload import check_quota
-from talecast.db import Story
-from talecast.errors import NotFoundError, StorageError
+from talecast.db import Story, StoryStatus
+from talecast.errors import NotFoundError, RunNotReadyError, StorageError
 from talecast.pipeline.corrections import Corrections, parse_corrections
 from talecast.pipeline.types import NARRATOR
 
@@ -66,9 +67,11 @@ def correct_run(
     the story, a new name (cast a voice of its own), or ``Narrator`` (read as
     narration, off the dialogue track). ``voices``: ``{"speaker": voice_id}``. The
     run's earlier corrections stay in effect and everyone keeps their voice. Returns
-    the ``task_id`` of the new render; its run gets a new ``run_id``.
+    the ``task_id`` of the new render; its run gets a new ``run_id``. A run set up with
+    ``POST /story-setup`` is rendered itself (an empty object renders it as set up)
+    and keeps its ``run_id``.
     """
-    finished_run(state, account, run_id)
+    run = run_with_files(state, account, run_id)
     new = parse_corrections(body.model_dump())
     parent = _story_row(state, account, run_id)
     earlier = parse_corrections(json.loads(parent["corrections_json"] or "null"))
@@ -85,6 +88,8 @@ def correct_run(
     check_quota(state, account)
 
     merged = earlier.merged(new)
+    if isinstance(run, RunState):  # set up for editing: render this run
+        return _render_setup(state, run_id, merged, keep_voices)
     task_id = secrets.token_hex(16)
     with state.engine.begin() as conn:
         new_run = conn.execute(
@@ -132,6 +137,35 @@ def get_corrections(run_id: int, account: AccountId, state: State) -> Correction
     return CorrectionsOut(
         run_id=run_id, corrects_run_id=row["corrects_run_id"], **corrections.to_dict()
     )
+
+
+def _render_setup(
+    state: AppState,
+    run_id: int,
+    corrections: Corrections,
+    keep_voices: dict[str, int] | None,
+) -> CreateStoryOut:
+    with state.engine.begin() as conn:
+        task_id = conn.execute(
+            update(Story)
+            .where(Story.run_id == run_id, Story.status == StoryStatus.SETUP.value)
+            .values(
+                status=StoryStatus.QUEUED.value,
+                stage="queued",
+                corrections_json=json.dumps(corrections.to_dict(), ensure_ascii=False),
+                keep_voices_json=json.dumps(keep_voices, ensure_ascii=False)
+                if keep_voices
+                else None,
+            )
+            .returning(Story.task_id)
+        ).scalar_one_or_none()
+    if task_id is None:  # a concurrent request queued it first
+        raise RunNotReadyError(
+            f"run {run_id} is already being rendered; poll its task instead"
+        )
+    state.queue.submit(task_id)
+    logger.info("story run %s: set-up run queued for rendering", run_id)
+    return CreateStoryOut(task_id=task_id)
 
 
 def _story_row(state: AppState, account: int, run_id: int) -> dict[str, Any]:

@@ -18,7 +18,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from talecast.api.deps import AccountId, BaseUrl, State
-from talecast.api.state import AppState, FinishedRun, finished_run
+from talecast.api.state import (
+    AppState,
+    FinishedRun,
+    RunState,
+    finished_run,
+    run_with_files,
+)
 from talecast.db import Story
 
 logger = logging.getLogger(__name__)
@@ -89,15 +95,16 @@ def list_run_files(
     ``transcript.vtt`` (``<v Speaker>`` spans), ``transcript.srt``, ``words.json``,
     ``chapters.json``, ``cast.json``, ``review.json``, ``report.json`` and the exports
     asked for with ``export_formats`` (``narration.mp3``, ``narration.m4b``,
-    ``narration.opus``, ``stems/*.flac``, ``acx/*.mp3``)."""
-    run = finished_run(state, account, run_id)
+    ``narration.opus``, ``stems/*.flac``, ``acx/*.mp3``). A run set up for editing
+    lists its ``script.json``, ``cast.json`` and ``review.json``."""
+    run = run_with_files(state, account, run_id)
     now = int(time.time())
     files = [
         {
             "name": stored.name,
             "size": stored.size,
             "content_type": content_type(stored.name),
-            "url": state.signer.link(base, run_id, stored.name, run.account_id, now),
+            "url": state.signer.link(base, run_id, stored.name, account, now),
         }
         for stored in stored_files(state, run)
     ]
@@ -124,7 +131,7 @@ def get_run_chapters(
     return chapters
 
 
-def stored_files(state: AppState, run: FinishedRun) -> list[StoredFile]:
+def stored_files(state: AppState, run: FinishedRun | RunState) -> list[StoredFile]:
     """The files ``run`` stored, in the order the worker stored them.
 
     Runs finished before file listings were recorded offer their two FLAC tracks.
@@ -138,6 +145,8 @@ def stored_files(state: AppState, run: FinishedRun) -> list[StoredFile]:
             StoredFile(item["name"], f"runs/{run.run_id}/{item['name']}", item["size"])
             for item in json.loads(raw)
         ]
+    if not isinstance(run, FinishedRun):
+        return []
     tracks = {"narration.flac": run.narration_key, "dialogue.flac": run.dialogue_key}
     return [
         StoredFile(name, key, state.storage.size(key)) for name, key in tracks.items()

@@ -11,7 +11,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from talecast.api.deps import State
 from talecast.api.routes_exports import content_type, stored_files
-from talecast.api.state import FinishedRun
+from talecast.api.state import FinishedRun, RunState
+from talecast.db import StoryStatus
 from talecast.errors import LinkError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ async def download(
         )
     state.signer.verify(int(run_id), name, int(account), int(expires), signature)
     run = state.lookup_runs(int(account), [int(run_id)]).get(int(run_id))
-    if not isinstance(run, FinishedRun):
+    if not isinstance(run, FinishedRun) and not (
+        isinstance(run, RunState) and run.status == StoryStatus.SETUP.value
+    ):
         raise LinkError("the file behind this link no longer exists")
 
     key = _storage_key(state, run, name)
@@ -72,10 +75,10 @@ async def download(
     )
 
 
-def _storage_key(state: State, run: FinishedRun, name: str) -> str | None:
-    if name == "narration.flac":
+def _storage_key(state: State, run: FinishedRun | RunState, name: str) -> str | None:
+    if isinstance(run, FinishedRun) and name == "narration.flac":
         return run.narration_key
-    if name == "dialogue.flac":
+    if isinstance(run, FinishedRun) and name == "dialogue.flac":
         return run.dialogue_key
     for stored in stored_files(state, run):
         if stored.name == name:

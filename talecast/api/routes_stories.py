@@ -25,6 +25,7 @@ from talecast.api.state import (
     FinishedRun,
     RunState,
     finished_run,
+    setup_not_rendered,
 )
 from talecast.api.upload import router as upload_router
 from talecast.db import Story, StoryStatus
@@ -169,4 +170,6 @@ def _why_unusable(run_id: int, run: FinishedRun | RunState | None) -> str:
         return f"run {run_id} failed and has no result"
     if run.status == StoryStatus.TIMEOUT.value:
         return f"run {run_id} timed out and has no result"
+    if run.status == StoryStatus.SETUP.value:
+        return setup_not_rendered(run_id)
     return f"run {run_id} is not finished yet (status PENDING); poll its task first"

@@ -216,3 +216,26 @@ class CorrectionsOut(BaseModel):
     corrects_run_id: int | None = None
     speakers: list[dict[str, Any]] = Field(default_factory=list)
     voices: dict[str, int] = Field(default_factory=dict)
+
+
+class StoryDetailsOut(BaseModel):
+    """What a set-up story is, as the Camb SDK's ``StoryDetails`` reads it."""
+
+    story_title: str
+    story_description: str | None = None
+    created_at: str = Field(description="ISO 8601, UTC")
+    source_language: int
+    target_languages: list[int] = Field(default_factory=list)
+    folder_id: int | None = None
+    studio_url: str = Field(description="where the run's editable files are listed")
+
+
+class SetupStoryOut(BaseModel):
+    """A story set up for editing: its run id, details, cast and number of lines."""
+
+    run_id: int
+    story_details: StoryDetailsOut
+    cast: dict[str, int] = Field(
+        default_factory=dict, description="speaker -> voice id"
+    )
+    lines: int = 0

@@ -151,6 +151,7 @@ class AppState:
 
 # The status a client sees for each stored status.
 PUBLIC_STATUS = {
+    StoryStatus.SETUP.value: "PENDING",
     StoryStatus.QUEUED.value: "PENDING",
     StoryStatus.RUNNING.value: "PENDING",
     StoryStatus.SUCCESS.value: "SUCCESS",
@@ -165,7 +166,29 @@ def finished_run(state: AppState, account: int, run_id: int) -> FinishedRun:
     if run is None:
         raise NotFoundError(f"no story run with id {run_id}")
     if isinstance(run, RunState):
+        if run.status == StoryStatus.SETUP.value:
+            raise RunNotReadyError(setup_not_rendered(run_id))
         raise RunNotReadyError(
             f"run {run_id} has no result: its status is {PUBLIC_STATUS[run.status]}"
         )
     return run
+
+
+def run_with_files(
+    state: AppState, account: int, run_id: int
+) -> FinishedRun | RunState:
+    """The caller's run that has stored files: finished, or set up for editing
+    (its script and cast); NotFoundError or RunNotReadyError otherwise."""
+    run = state.lookup_runs(account, [run_id]).get(run_id)
+    if isinstance(run, RunState) and run.status == StoryStatus.SETUP.value:
+        return run
+    return finished_run(state, account, run_id)
+
+
+def setup_not_rendered(run_id: int) -> str:
+    """Why a run set up for editing has no audio, and how to render it."""
+    return (
+        f"run {run_id} is set up for editing and not rendered yet; "
+        f"POST /apis/story-result/{run_id}/corrections (an empty JSON object renders "
+        "it as it is) and poll the task it returns"
+    )

@@ -11,9 +11,10 @@ import json
 import logging
 import secrets
 import time
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 from sqlalchemy import func, insert, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,10 +48,16 @@ EXPORT_FORMATS_HELP = (
 MASTER_HELP = "Mastering profile for the exported audio: acx, podcast or r128"
 
 
-@router.post(
-    "/story", response_model=CreateStoryOut, summary="Create Story", tags=["Stories"]
-)
-def create_story(
+@dataclass
+class StoryUpload:
+    """The form of ``POST /story`` and ``POST /story-setup``, checked and stored."""
+
+    task_id: str
+    data: bytes
+    values: dict[str, Any]  # the story row's columns
+
+
+def story_upload(
     account: AccountId,
     state: State,
     file: Annotated[
@@ -69,12 +76,8 @@ def create_story(
         str | None, Form(max_length=200, description=EXPORT_FORMATS_HELP)
     ] = None,
     master: Annotated[str | None, Form(max_length=32, description=MASTER_HELP)] = None,
-) -> CreateStoryOut:
-    """Upload a story file to be narrated. Returns the ``task_id`` to poll with
-    ``GET /story/{task_id}``; rendering happens in the background.
-    ``chosen_dictionaries`` (ids from ``GET /dictionaries``) change how words are
-    spoken; ``export_formats`` and ``master`` ask for extra files, listed by
-    ``GET /story-result/{run_id}/files``."""
+) -> StoryUpload:
+    """Check every field and the file's content, then store the file."""
     _check_fields(source_language, narrator_voice_id)
     replacements = _chosen_replacements(state, account, chosen_dictionaries or [])
     formats, profile = _check_deliverables(export_formats, master)
@@ -85,39 +88,57 @@ def create_story(
     task_id = secrets.token_hex(16)
     upload_key = f"uploads/{task_id}"
     state.storage.put_bytes(upload_key, data)
+    values = {
+        "task_id": task_id,
+        "account_id": account,
+        "progress": 0.0,
+        "title": title,
+        "description": description,
+        "source_language": source_language,
+        "narrator_voice_id": narrator_voice_id,
+        "folder_id": folder_id,
+        "upload_key": upload_key,
+        "upload_name": (file.filename or "")[:255] or None,
+        "upload_bytes": len(data),
+        "replacements_json": replacements,
+        "export_formats": formats,
+        "master": profile,
+        "created_at": time.time(),
+        "attempts": 0,
+    }
+    return StoryUpload(task_id, data, values)
+
+
+Upload = Annotated[StoryUpload, Depends(story_upload)]
+
+
+@router.post(
+    "/story", response_model=CreateStoryOut, summary="Create Story", tags=["Stories"]
+)
+def create_story(upload: Upload, state: State) -> CreateStoryOut:
+    """Upload a story file to be narrated. Returns the ``task_id`` to poll with
+    ``GET /story/{task_id}``; rendering happens in the background.
+    ``chosen_dictionaries`` (ids from ``GET /dictionaries``) change how words are
+    spoken; ``export_formats`` and ``master`` ask for extra files, listed by
+    ``GET /story-result/{run_id}/files``."""
     with state.engine.begin() as conn:
         run_id = conn.execute(
             insert(Story)
-            .values(
-                task_id=task_id,
-                account_id=account,
-                status="queued",
-                progress=0.0,
-                stage="queued",
-                title=title,
-                description=description,
-                source_language=source_language,
-                narrator_voice_id=narrator_voice_id,
-                folder_id=folder_id,
-                upload_key=upload_key,
-                upload_name=(file.filename or "")[:255] or None,
-                upload_bytes=len(data),
-                replacements_json=replacements,
-                export_formats=formats,
-                master=profile,
-                created_at=time.time(),
-                attempts=0,
-            )
+            .values(status="queued", stage="queued", **upload.values)
             .returning(Story.run_id)
         ).scalar_one()
-    state.queue.submit(task_id)
+    state.queue.submit(upload.task_id)
     logger.info(
         "story run %s: queued (%d bytes)",
         run_id,
-        len(data),
-        extra={"run_id": run_id, "task_id": task_id, "account_id": account},
+        len(upload.data),
+        extra={
+            "run_id": run_id,
+            "task_id": upload.task_id,
+            "account_id": upload.values["account_id"],
+        },
     )
-    return CreateStoryOut(task_id=task_id)
+    return CreateStoryOut(task_id=upload.task_id)
 
 
 def _check_fields(source_language: int, narrator_voice_id: int | None) -> None:

@@ -16,8 +16,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class StoryStatus(enum.StrEnum):
-    """Life cycle of a story: queued -> running -> success | error | timeout."""
+    """Life cycle of a story: queued -> running -> success | error | timeout.
 
+    A story set up for editing (``POST /story-setup``) waits as ``setup``, planned but
+    not rendered, until a render of it is asked for; it is then queued like any other.
+    """
+
+    SETUP = "setup"
     QUEUED = "queued"
     RUNNING = "running"
     SUCCESS = "success"

@@ -154,6 +154,27 @@ def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
     )
 
 
+def setup_files(plan: StoryPlan) -> dict[str, object]:
+    """What a story set up for editing offers before any audio exists: ``script.json``
+    (every line as a render's script lists it, without times), ``cast.json`` and
+    ``review.json``."""
+    script = [
+        {
+            "text": ln.text,
+            "speaker": ln.speaker,
+            "kind": "dialogue" if ln.kind == "dialogue" else "narration",
+            "start_char": ln.start_char,
+            "end_char": ln.end_char,
+            "voice_id": ln.voice_id,
+            "confidence": round(ln.confidence, 3),
+            "method": ln.method,
+        }
+        for ln in plan.lines
+    ]
+    cast = {name: asdict(entry) for name, entry in plan.cast.items()}
+    return {"script.json": script, "cast.json": cast, "review.json": plan.review}
+
+
 def synthesize_lines(
     plan: StoryPlan,
     indices: Iterable[int],

@@ -133,4 +133,11 @@ def test_tasks_of_dead_local_processes_are_requeued_at_once(engine: Engine) -> N
         again = queue.claim_next(conn, "w", 60)
         counts = queue.count_by_status(conn)
     assert again is not None and again.run_id == dead.run_id
-    assert counts == {"queued": 0, "running": 2, "success": 0, "error": 0, "timeout": 0}
+    assert counts == {
+        "setup": 0,
+        "queued": 0,
+        "running": 2,
+        "success": 0,
+        "error": 0,
+        "timeout": 0,
+    }

@@ -48,7 +48,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         replacements=replacements,
         threads=args.threads,
         corrections=corrections,
-        keep_voices=_earlier_voices(out_dir, args.narrator) if corrections else None,
+        keep_voices=_kept_voices(args, out_dir, corrections is not None),
     )
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_data_dir() / "cache"
     with ProgressBar("rendering", enabled=not args.quiet) as bar:
@@ -92,16 +92,46 @@ def _load_corrections(path: str | None) -> dict[str, object] | None:
     return parse_corrections(raw).to_dict()
 
 
-def _earlier_voices(out_dir: Path, narrator: int | None) -> dict[str, int] | None:
-    """The voices of a render already in ``out_dir``, so that correcting some lines
-    recasts nobody else (the narrator's only when ``--narrator`` does not choose)."""
-    try:
-        cast = json.loads((out_dir / "cast.json").read_text(encoding="utf-8"))
-        voices = {str(name): int(entry["voice_id"]) for name, entry in cast.items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+def _kept_voices(
+    args: argparse.Namespace, out_dir: Path, correcting: bool
+) -> dict[str, int] | None:
+    """Voices to keep: those of ``--cast FILE`` (an earlier book of a series), or when
+    correcting, those of the render already in ``out_dir`` so nobody else is recast.
+    The narrator's only when ``--narrator`` does not choose one."""
+    if args.cast:
+        voices = _cast_voices(Path(args.cast), required=True)
+    elif correcting:
+        voices = _cast_voices(out_dir / "cast.json", required=False)
+    else:
         return None
-    if narrator is not None:
+    if voices and args.narrator is not None:
         voices.pop("Narrator", None)
+    return voices
+
+
+def _cast_voices(path: Path, required: bool) -> dict[str, int] | None:
+    """speaker -> voice id from a ``cast.json``; VoiceError for an unusable one."""
+    from talecast.errors import VoiceError
+    from talecast.pipeline.voices import get_voice
+
+    try:
+        cast = json.loads(path.read_text(encoding="utf-8"))
+        voices = {str(name): int(entry["voice_id"]) for name, entry in cast.items()}
+    except (
+        OSError,
+        UnicodeDecodeError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+    ) as exc:
+        if not required:
+            return None
+        raise VoiceError(
+            f"cannot read cast file {path}: {exc}; give the cast.json of a render"
+        ) from exc
+    for voice_id in voices.values():
+        get_voice(voice_id)
     return voices
 
 
@@ -286,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="speaker and voice corrections (JSON: speakers by the start_char of "
         "script.json, voices by name); the voices of a render already in the output "
         "directory are kept",
+    )
+    conv.add_argument(
+        "--cast",
+        help="cast.json of an earlier render (a series' earlier book): characters of "
+        "the same name keep their voices",
     )
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(func=_cmd_convert)

@@ -160,6 +160,7 @@ def test_convert_with_corrections_changes_that_line_and_keeps_the_cast(tmp_path)
     proc = run("convert", STORY, "-o", out, *common, "--corrections", fixes)
     assert proc.returncode == 0, proc.stderr
     fixed = json.loads((out / "script.json").read_text())
+
     def untimed(item):  # a changed speaker changes pauses, so later times shift
         return {k: v for k, v in item.items() if k not in ("start", "end")}
 
@@ -202,3 +203,28 @@ def test_convert_with_bad_corrections_is_one_error_line(tmp_path, content, expec
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and expected in lines[0]
+
+
+def test_convert_with_cast_of_an_earlier_render_keeps_those_voices(tmp_path):
+    common = ("--profile", "fast", "--cache-dir", tmp_path / "cache", "-q")
+    assert run("convert", STORY, "-o", tmp_path / "a", *common).returncode == 0
+    cast = json.loads((tmp_path / "a" / "cast.json").read_text())
+    voices = [json.loads(ln) for ln in run("voices", "--json").stdout.splitlines()]
+    taken = {e["voice_id"] for e in cast.values()}
+    other = next(
+        v["id"] for v in voices if "fast" in v["profiles"] and v["id"] not in taken
+    )
+    cast["Martha"]["voice_id"] = other
+    earlier = tmp_path / "earlier-cast.json"
+    earlier.write_text(json.dumps(cast))
+    proc = run("convert", STORY, "-o", tmp_path / "b", *common, "--cast", earlier)
+    assert proc.returncode == 0, proc.stderr
+    new_cast = json.loads((tmp_path / "b" / "cast.json").read_text())
+    assert new_cast["Martha"]["voice_id"] == other
+    assert new_cast["Thomas"]["voice_id"] == cast["Thomas"]["voice_id"]
+
+    earlier.write_text('{"Martha": {"voice_id": 999}}')
+    proc = run("convert", STORY, "-o", tmp_path / "c", *common, "--cast", earlier)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown voice id 999" in lines[0]

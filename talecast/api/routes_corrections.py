@@ -24,10 +24,16 @@ from sqlalchemy import insert, select, update
 from talecast.api.deps import AccountId, State
 from talecast.api.errors import FieldError
 from talecast.api.schemas import CorrectionsIn, CorrectionsOut, CreateStoryOut
-from talecast.api.state import AppState, RunState, run_with_files
+from talecast.api.state import (
+    AppState,
+    RunState,
+    cast_voices,
+    run_with_files,
+    stored_json,
+)
 from talecast.api.upload import check_quota
 from talecast.db import Story, StoryStatus
-from talecast.errors import NotFoundError, RunNotReadyError, StorageError
+from talecast.errors import NotFoundError, RunNotReadyError
 from talecast.pipeline.corrections import Corrections, parse_corrections
 from talecast.pipeline.types import NARRATOR
 
@@ -75,15 +81,12 @@ def correct_run(
     new = parse_corrections(body.model_dump())
     parent = _story_row(state, account, run_id)
     earlier = parse_corrections(json.loads(parent["corrections_json"] or "null"))
-    script = _stored_json(state, f"runs/{run_id}/script.json")
+    script = stored_json(state, f"runs/{run_id}/script.json")
     if script is not None:
         starts = [item.start_char for item in body.speakers]
         _check_against_script(starts, new, earlier, script)
-    cast = _stored_json(state, f"runs/{run_id}/cast.json")
-    keep_voices = (
-        {name: entry["voice_id"] for name, entry in cast.items()}
-        if isinstance(cast, dict)
-        else json.loads(parent["keep_voices_json"] or "null")
+    keep_voices = cast_voices(state, run_id) or json.loads(
+        parent["keep_voices_json"] or "null"
     )
     check_quota(state, account)
 
@@ -182,16 +185,6 @@ def _story_row(state: AppState, account: int, run_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFoundError(f"no story run with id {run_id}")
     return dict(row._mapping)
-
-
-def _stored_json(state: AppState, key: str) -> Any:
-    """A stored JSON file of a run, or None when the run did not store it."""
-    try:
-        with state.storage.open(key) as fh:
-            return json.load(fh)
-    except (StorageError, ValueError):
-        logger.warning("%s cannot be read; corrections are checked at render", key)
-        return None
 
 
 def _check_against_script(

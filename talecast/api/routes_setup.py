@@ -56,6 +56,7 @@ def setup_story(upload: Upload, state: State, base: BaseUrl) -> SetupStoryOut:
                 narrator_voice_id=values["narrator_voice_id"],
                 profile=state.settings.voice_profile,
                 replacements=json.loads(values["replacements_json"] or "null"),
+                keep_voices=json.loads(values["keep_voices_json"] or "null"),
             ),
         )
         stored = []

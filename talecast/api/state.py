@@ -9,17 +9,19 @@ request only signs fresh links around it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from talecast.api.signing import LinkSigner
 from talecast.config import Settings
 from talecast.db import ApiKey, Story, StoryStatus
-from talecast.errors import NotFoundError, RunNotReadyError
+from talecast.errors import NotFoundError, RunNotReadyError, StorageError
 from talecast.jobs.queue import TaskQueue
 from talecast.storage import Storage
 
@@ -192,3 +194,24 @@ def setup_not_rendered(run_id: int) -> str:
         f"POST /apis/story-result/{run_id}/corrections (an empty JSON object renders "
         "it as it is) and poll the task it returns"
     )
+
+
+def stored_json(state: AppState, key: str) -> Any:
+    """A stored JSON file of a run, or None when the run did not store it."""
+    try:
+        with state.storage.open(key) as fh:
+            return json.load(fh)
+    except (StorageError, ValueError):
+        logger.warning("%s cannot be read", key)
+        return None
+
+
+def cast_voices(state: AppState, run_id: int) -> dict[str, int] | None:
+    """speaker -> voice id from a run's stored ``cast.json`` (None without one)."""
+    cast = stored_json(state, f"runs/{run_id}/cast.json")
+    if not isinstance(cast, dict):
+        return None
+    try:
+        return {str(name): int(entry["voice_id"]) for name, entry in cast.items()}
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -22,6 +22,7 @@ from talecast.api.catalogue import language_ids
 from talecast.api.deps import AccountId, State
 from talecast.api.errors import FieldError, field_error
 from talecast.api.schemas import CreateStoryOut
+from talecast.api.state import cast_voices, run_with_files
 from talecast.db import Story
 from talecast.db.models import ACTIVE_STATUSES
 from talecast.dictionaries import merged_replacements
@@ -46,6 +47,10 @@ EXPORT_FORMATS_HELP = (
     "(WebVTT, SRT and word timings are always made)"
 )
 MASTER_HELP = "Mastering profile for the exported audio: acx, podcast or r128"
+CAST_FROM_HELP = (
+    "A run of yours (an earlier book of a series) whose characters keep their voices "
+    "wherever this story has a character of the same name"
+)
 
 
 @dataclass
@@ -76,9 +81,13 @@ def story_upload(
         str | None, Form(max_length=200, description=EXPORT_FORMATS_HELP)
     ] = None,
     master: Annotated[str | None, Form(max_length=32, description=MASTER_HELP)] = None,
+    cast_from_run_id: Annotated[
+        int | None, Form(ge=1, le=MAX_ID, description=CAST_FROM_HELP)
+    ] = None,
 ) -> StoryUpload:
     """Check every field and the file's content, then store the file."""
     _check_fields(source_language, narrator_voice_id)
+    keep_voices = _voices_from_run(state, account, cast_from_run_id, narrator_voice_id)
     replacements = _chosen_replacements(state, account, chosen_dictionaries or [])
     formats, profile = _check_deliverables(export_formats, master)
     data = _read_capped(file, state.settings.max_upload_bytes)
@@ -103,6 +112,9 @@ def story_upload(
         "replacements_json": replacements,
         "export_formats": formats,
         "master": profile,
+        "keep_voices_json": json.dumps(keep_voices, ensure_ascii=False)
+        if keep_voices
+        else None,
         "created_at": time.time(),
         "attempts": 0,
     }
@@ -162,6 +174,26 @@ def _check_fields(source_language: int, narrator_voice_id: int | None) -> None:
             problems.append((("body", "narrator_voice_id"), str(exc)))
     if problems:
         raise FieldError(problems)
+
+
+def _voices_from_run(
+    state: State, account: int, run_id: int | None, narrator_voice_id: int | None
+) -> dict[str, int] | None:
+    """The voices of the caller's run ``run_id`` (the narrator's only when
+    ``narrator_voice_id`` does not choose one); 422 when it has no cast."""
+    if run_id is None:
+        return None
+    loc: tuple[str | int, ...] = ("body", "cast_from_run_id")
+    try:
+        run_with_files(state, account, run_id)
+    except TalecastError as exc:  # unknown, another account's, failed, not finished
+        raise field_error(loc, str(exc)) from exc
+    voices = cast_voices(state, run_id)
+    if not voices:
+        raise field_error(loc, f"run {run_id} has no stored cast to take voices from")
+    if narrator_voice_id is not None:
+        voices.pop("Narrator", None)
+    return voices
 
 
 def _chosen_replacements(state: State, account: int, values: list[str]) -> str | None:

@@ -160,3 +160,51 @@ def test_setup_refuses_bad_uploads_like_create_story(setup_env):
     )
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"] == ["body", "source_language"]
+
+
+SEQUEL = (
+    "Morning came grey and cold.\n\n"
+    '"The ferry is here," said Nell.\n\n'
+    '"At last," said Ruth, who had waited all night.\n'
+)
+
+
+def test_a_sequel_keeps_the_voices_of_an_earlier_run(setup_env):
+    env = setup_env
+    fresh = env.sdk.story.setup_story(file=SEQUEL.encode(), source_language=1)
+    fresh_cast = fresh.cast  # type: ignore[attr-defined]
+    # The first book, with Nell given a voice the sequel alone would not give her.
+    first = env.sdk.story.setup_story(file=STORY.encode(), source_language=1)
+    voices = env.client.get("/apis/list-voices", headers={"x-api-key": env.key}).json()
+    chosen = next(v["id"] for v in voices if v["id"] not in fresh_cast.values())
+    final = _render(env, first.run_id, {"voices": {"Nell": chosen}})
+    assert final["status"] == "SUCCESS", final
+
+    response = env.client.post(
+        "/apis/story-setup",
+        headers={"x-api-key": env.key},
+        data={"source_language": "1", "cast_from_run_id": str(first.run_id)},
+        files={"file": ("sequel.txt", SEQUEL.encode(), "text/plain")},
+    )
+    assert response.status_code == 200, response.text
+    cast = response.json()["cast"]
+    assert cast["Nell"] == chosen != fresh_cast["Nell"]
+    assert cast["Ruth"] != chosen and set(cast) == set(fresh_cast)
+    # Rendering the sequel keeps it.
+    final = _render(env, response.json()["run_id"], {})
+    assert final["status"] == "SUCCESS", final
+    files = {
+        f["name"]: f for f in _files(env, int(str(final["run_id"]))).json()["files"]
+    }
+    rendered = env.client.get(files["cast.json"]["url"]).json()
+    assert rendered["Nell"]["voice_id"] == chosen
+    # An id that is not the caller's is refused naming the field.
+    for run_id, key in ((10**6, env.key), (first.run_id, env.other_key)):
+        refused = env.client.post(
+            "/apis/story",
+            headers={"x-api-key": key},
+            data={"source_language": "1", "cast_from_run_id": str(run_id)},
+            files={"file": ("sequel.txt", SEQUEL.encode(), "text/plain")},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", "cast_from_run_id"]

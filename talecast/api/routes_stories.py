@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
 from talecast.api.deps import AccountId, BaseUrl, State
@@ -34,6 +37,9 @@ from talecast.errors import NotFoundError
 logger = logging.getLogger(__name__)
 
 router = APIRouter()
+
+SSE_POLL_S = 0.5  # how often a progress stream looks at the task
+SSE_KEEPALIVE_S = 15.0
 router.include_router(upload_router)
 
 
@@ -47,6 +53,51 @@ def get_story_status(task_id: str, account: AccountId, state: State) -> StorySta
     """The state of a story task: PENDING (with progress 0-100 and the current stage),
     SUCCESS with the ``run_id`` to fetch results with, or ERROR or TIMEOUT (the render
     ran past its time limit or stopped progressing) with a reason and a message."""
+    return story_status(state, account, task_id)
+
+
+@router.get(
+    "/story/{task_id}/events",
+    tags=["Stories"],
+    summary="Stream Story Progress",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_story_status(
+    task_id: str, account: AccountId, state: State, request: Request
+) -> StreamingResponse:
+    """Server-sent events: a ``status`` event (the body of ``GET /story/{task_id}``)
+    now and whenever the progress, stage or status changes, until the task ends;
+    the stream then closes. A comment line every 15 s keeps proxies from closing it."""
+    first = await run_in_threadpool(story_status, state, account, task_id)
+
+    async def events() -> AsyncIterator[bytes]:
+        last: StoryStatusOut | None = None
+        current = first
+        quiet_since = time.monotonic()
+        while True:
+            if current != last:
+                yield f"event: status\ndata: {current.model_dump_json()}\n\n".encode()
+                last, quiet_since = current, time.monotonic()
+                if current.status != "PENDING":
+                    return
+            elif time.monotonic() - quiet_since > SSE_KEEPALIVE_S:
+                yield b": still pending\n\n"
+                quiet_since = time.monotonic()
+            await asyncio.sleep(SSE_POLL_S)
+            if await request.is_disconnected():
+                return
+            current = await run_in_threadpool(story_status, state, account, task_id)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def story_status(state: AppState, account: int, task_id: str) -> StoryStatusOut:
+    """What ``GET /story/{task_id}`` answers; NotFoundError for another's task."""
     with state.engine.connect() as conn:
         row = conn.execute(
             select(

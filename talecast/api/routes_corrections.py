@@ -54,6 +54,7 @@ _COPIED = (
     "replacements_json",
     "export_formats",
     "master",
+    "callback_url",
 )
 
 

@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from sqlalchemy import func, insert, select
@@ -47,6 +48,10 @@ EXPORT_FORMATS_HELP = (
     "(WebVTT, SRT and word timings are always made)"
 )
 MASTER_HELP = "Mastering profile for the exported audio: acx, podcast or r128"
+CALLBACK_HELP = (
+    "An http(s) URL that is sent the task's final status (the body of GET "
+    "/story/{task_id} plus task_id) as a signed JSON POST when the task ends"
+)
 CAST_FROM_HELP = (
     "A run of yours (an earlier book of a series) whose characters keep their voices "
     "wherever this story has a character of the same name"
@@ -84,9 +89,13 @@ def story_upload(
     cast_from_run_id: Annotated[
         int | None, Form(ge=1, le=MAX_ID, description=CAST_FROM_HELP)
     ] = None,
+    callback_url: Annotated[
+        str | None, Form(max_length=2000, description=CALLBACK_HELP)
+    ] = None,
 ) -> StoryUpload:
     """Check every field and the file's content, then store the file."""
     _check_fields(source_language, narrator_voice_id)
+    callback = _check_callback(callback_url)
     keep_voices = _voices_from_run(state, account, cast_from_run_id, narrator_voice_id)
     replacements = _chosen_replacements(state, account, chosen_dictionaries or [])
     formats, profile = _check_deliverables(export_formats, master)
@@ -115,6 +124,7 @@ def story_upload(
         "keep_voices_json": json.dumps(keep_voices, ensure_ascii=False)
         if keep_voices
         else None,
+        "callback_url": callback,
         "created_at": time.time(),
         "attempts": 0,
     }
@@ -174,6 +184,18 @@ def _check_fields(source_language: int, narrator_voice_id: int | None) -> None:
             problems.append((("body", "narrator_voice_id"), str(exc)))
     if problems:
         raise FieldError(problems)
+
+
+def _check_callback(url: str | None) -> str | None:
+    if url is None or not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise field_error(
+            ("body", "callback_url"),
+            f"callback_url must be an absolute http or https URL, not {url[:100]!r}",
+        )
+    return url.strip()
 
 
 def _voices_from_run(

@@ -134,3 +134,5 @@ class Story(Base):
     corrections_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     keep_voices_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     corrects_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Where to POST the final status when the task ends (talecast.jobs.notify).
+    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)

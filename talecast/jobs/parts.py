@@ -27,6 +27,7 @@ from talecast.config import Settings
 from talecast.db import Story, StoryStatus
 from talecast.db.models import ENDED_STATUSES
 from talecast.errors import RenderTimeoutError, TalecastError, render_time_limit_message
+from talecast.jobs import notify
 from talecast.pipeline.cache import LineCache
 from talecast.pipeline.render import (
     StoryPlan,
@@ -261,6 +262,8 @@ def finish(engine: Engine, run_id: int, **values: Any) -> bool:
                 **values,
             )
         )
+    if done.rowcount == 1:
+        notify.story_ended(engine, run_id)
     return done.rowcount == 1
 
 
@@ -281,6 +284,8 @@ def fail(
                 finished_at=time.time(),
             )
         )
+    if done.rowcount == 1:
+        notify.story_ended(engine, run_id)
     return done.rowcount == 1
 
 

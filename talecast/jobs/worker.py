@@ -37,7 +37,7 @@ from talecast.errors import (
     render_time_limit_message,
     stall_message,
 )
-from talecast.jobs import queue
+from talecast.jobs import notify, queue
 from talecast.storage import Storage, get_storage
 
 if TYPE_CHECKING:
@@ -149,6 +149,8 @@ def process(
     render_s = time.monotonic() - started
     with engine.connect() as conn:
         done = queue.finish(conn, claim, render_s=round(render_s, 3), **result)
+    if done:
+        notify.story_ended(engine, claim.run_id, settings.secret_key)
     if not done:
         logger.warning(
             "story run %s: finished but the claim was lost",
@@ -371,6 +373,7 @@ def _end_failed(
     with engine.connect() as conn:
         ended = queue.fail(conn, claim, reason, message)
     if ended:
+        notify.story_ended(engine, claim.run_id, settings.secret_key)
         shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
         logger.info(
             "story run %s: failed with %s: %s",
@@ -387,6 +390,7 @@ def _end_timed_out(
     with engine.connect() as conn:
         ended = queue.time_out(conn, claim, reason, message)
     if ended:
+        notify.story_ended(engine, claim.run_id, settings.secret_key)
         shutil.rmtree(settings.work_dir / claim.task_id, ignore_errors=True)
         logger.warning(
             "story run %s: timed out: %s",

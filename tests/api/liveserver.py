@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -163,3 +166,31 @@ def upload(
         data=data,
         files={"file": ("story.txt", text.encode("utf-8"), "text/plain")},
     )
+
+
+class Receiver:
+    """A real HTTP server on localhost that records what is POSTed to it."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.calls: queue.Queue[tuple[str, dict[str, str], bytes]] = queue.Queue()
+        self.fail_first = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                failing = receiver.fail_first > 0
+                receiver.fail_first -= 1
+                self.send_response(503 if failing else 204)
+                self.end_headers()
+                receiver.calls.put((self.path, dict(self.headers), body))
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def next_call(self, timeout_s: float = 30.0) -> tuple[str, dict[str, str], bytes]:
+        return self.calls.get(timeout=timeout_s)

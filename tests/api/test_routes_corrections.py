@@ -174,7 +174,9 @@ def test_corrections_rerender_with_new_speakers_and_voices(corrected: Corrected)
     a, b = int(narrated["start"] * rate), int(narrated["end"] * rate)
     assert b > a and not np.any(dialogue[a:b])
     third_cast = _json_file(c.client, c.key, third, "cast.json")
-    assert "Tom" not in third_cast  # both parts of his one quotation went to the narrator
+    assert (
+        "Tom" not in third_cast
+    )  # both parts of his one quotation went to the narrator
     for name in ("The Stranger", "Mary", "Grandfather", "Narrator"):
         assert third_cast[name]["voice_id"] == cast[name]["voice_id"], name
 

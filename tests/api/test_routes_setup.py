@@ -1,4 +1,4 @@
-"""``POST /story-setup``: a story attributed and cast for editing, rendered on request."""
+"""`POST /story-setup`: a story attributed and cast for editing, rendered on request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Speaker and voice corrections: parsed strictly, applied to the plan, re-rendered cheaply."""
+"""Speaker and voice corrections: parsed strictly, applied to the plan, re-rendered."""
 
 import json
 from pathlib import Path

@@ -2,6 +2,7 @@
 parallel, PostgreSQL holds the state and S3 (moto) the files."""
 
 import io
+import json
 import time
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 import soundfile as sf
 from camb import CambAI
 from cluster import Cluster, chaptered_story
+from liveserver import Receiver
 
 from talecast.pipeline.reading import read_story
 from talecast.pipeline.render import RenderOptions, render_story
@@ -90,6 +92,19 @@ def test_sdk_flow_against_celery_postgres_and_s3_with_two_workers(scale_env, tmp
         corrected = sdk.story.get_story_run_info(
             status["run_id"], include_transcript=True
         )
+        # A story with a callback URL is announced when the Celery assembly ends it.
+        receiver = Receiver()
+        with cluster.client() as client:
+            hooked = client.post(
+                "/apis/story",
+                headers={"x-api-key": key},
+                data={"source_language": "1", "callback_url": receiver.url},
+                files={"file": ("s.txt", chaptered_story(chapters=2), "text/plain")},
+            )
+            assert hooked.status_code == 200, hooked.text
+            _, _, body = receiver.next_call(timeout_s=120)
+            done = _wait(client, key, hooked.json()["task_id"])
+        assert json.loads(body)["run_id"] == done["run_id"]
         changed = [
             (a["text"], b["speaker"])
             for a, b in zip(info["transcript"], corrected["transcript"], strict=True)

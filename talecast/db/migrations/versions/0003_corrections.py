@@ -1,4 +1,4 @@
-"""A story's speaker and voice corrections, and the run it corrects.
+"""A story's speaker and voice corrections, the run it corrects, its callback URL.
 
 Revision ID: 0003
 Revises: 0002
@@ -21,18 +21,19 @@ def _story_columns() -> list[sa.Column[object]]:
         sa.Column("corrections_json", sa.Text, nullable=True),
         sa.Column("keep_voices_json", sa.Text, nullable=True),
         sa.Column("corrects_run_id", sa.Integer, nullable=True),
+        sa.Column("callback_url", sa.Text, nullable=True),
     ]
 
 
 def upgrade() -> None:
-    """Add the correction columns to ``stories``."""
+    """Add the correction and callback columns to ``stories``."""
     with op.batch_alter_table("stories") as batch:
         for column in _story_columns():
             batch.add_column(column)
 
 
 def downgrade() -> None:
-    """Drop the correction columns."""
+    """Drop the correction and callback columns."""
     with op.batch_alter_table("stories") as batch:
         for column in _story_columns():
             batch.drop_column(column.name)

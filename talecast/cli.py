@@ -49,6 +49,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         threads=args.threads,
         corrections=corrections,
         keep_voices=_kept_voices(args, out_dir, corrections is not None),
+        drop_tags=args.drop_tags,
     )
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_data_dir() / "cache"
     with ProgressBar("rendering", enabled=not args.quiet) as bar:
@@ -321,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--cast",
         help="cast.json of an earlier render (a series' earlier book): characters of "
         "the same name keep their voices",
+    )
+    conv.add_argument(
+        "--drop-tags",
+        action="store_true",
+        help="full-cast mode: leave out narration that only says who speaks "
+        "('said Tom.'); dropped_tags.json lists what was left out",
     )
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(func=_cmd_convert)

@@ -228,3 +228,19 @@ def test_convert_with_cast_of_an_earlier_render_keeps_those_voices(tmp_path):
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "unknown voice id 999" in lines[0]
+
+
+def test_convert_full_cast_mode_leaves_out_bare_tags_and_lists_them(tmp_path):
+    common = ("--profile", "fast", "--cache-dir", tmp_path / "cache", "-q")
+    assert run("convert", STORY, "-o", tmp_path / "a", *common).returncode == 0
+    proc = run("convert", STORY, "-o", tmp_path / "b", *common, "--drop-tags")
+    assert proc.returncode == 0, proc.stderr
+    faithful = json.loads((tmp_path / "a" / "transcript.json").read_text())
+    full_cast = json.loads((tmp_path / "b" / "transcript.json").read_text())
+    dropped = json.loads((tmp_path / "b" / "dropped_tags.json").read_text())
+    assert "said Martha." in {d["text"] for d in dropped}
+    assert [i["text"] for i in full_cast] == [
+        i["text"] for i in faithful if i["text"] not in {d["text"] for d in dropped}
+    ]
+    assert full_cast[-1]["end"] < faithful[-1]["end"]  # shorter by the tags
+    assert not (tmp_path / "a" / "dropped_tags.json").exists()

@@ -55,6 +55,7 @@ _COPIED = (
     "export_formats",
     "master",
     "callback_url",
+    "drop_tags",
 )
 
 

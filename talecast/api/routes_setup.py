@@ -57,6 +57,7 @@ def setup_story(upload: Upload, state: State, base: BaseUrl) -> SetupStoryOut:
                 profile=state.settings.voice_profile,
                 replacements=json.loads(values["replacements_json"] or "null"),
                 keep_voices=json.loads(values["keep_voices_json"] or "null"),
+                drop_tags=values["drop_tags"],
             ),
         )
         stored = []

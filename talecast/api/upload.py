@@ -48,6 +48,10 @@ EXPORT_FORMATS_HELP = (
     "(WebVTT, SRT and word timings are always made)"
 )
 MASTER_HELP = "Mastering profile for the exported audio: acx, podcast or r128"
+DROP_TAGS_HELP = (
+    'Full-cast mode: leave out narration that only says who speaks ("said Tom."), '
+    "since each character has a voice of their own; dropped_tags.json lists them"
+)
 CALLBACK_HELP = (
     "An http(s) URL that is sent the task's final status (the body of GET "
     "/story/{task_id} plus task_id) as a signed JSON POST when the task ends"
@@ -92,6 +96,7 @@ def story_upload(
     callback_url: Annotated[
         str | None, Form(max_length=2000, description=CALLBACK_HELP)
     ] = None,
+    drop_tags: Annotated[bool, Form(description=DROP_TAGS_HELP)] = False,
 ) -> StoryUpload:
     """Check every field and the file's content, then store the file."""
     _check_fields(source_language, narrator_voice_id)
@@ -125,6 +130,7 @@ def story_upload(
         if keep_voices
         else None,
         "callback_url": callback,
+        "drop_tags": drop_tags,
         "created_at": time.time(),
         "attempts": 0,
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -136,3 +136,5 @@ class Story(Base):
     corrects_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Where to POST the final status when the task ends (talecast.jobs.notify).
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Full-cast mode: narration that only says who speaks is left out.
+    drop_tags: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

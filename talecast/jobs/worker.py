@@ -53,6 +53,7 @@ DELIVERABLE_NAMES = (
     "dialogue.flac",
     "transcript.json",
     "script.json",
+    "dropped_tags.json",
     "chapters.json",
     "cast.json",
     "review.json",
@@ -277,6 +278,7 @@ RENDER_OPTION_COLUMNS = (
     Story.replacements_json,
     Story.corrections_json,
     Story.keep_voices_json,
+    Story.drop_tags,
 )
 
 
@@ -291,6 +293,7 @@ def render_options(story: Any, settings: Settings) -> RenderOptions:
         threads=settings.threads_per_worker,
         corrections=json.loads(story.corrections_json or "null"),
         keep_voices=json.loads(story.keep_voices_json or "null"),
+        drop_tags=bool(story.drop_tags),
     )
 
 

@@ -61,6 +61,8 @@ class RenderOptions:
     # Voices to keep from an earlier render of the same story (speaker -> voice id), so
     # correcting one line does not recast anyone else; names not in the story are ignored.
     keep_voices: dict[str, int] | None = None
+    # Full-cast mode: leave out narration that only says who speaks ("said Tom.").
+    drop_tags: bool = False
 
 
 @dataclass
@@ -73,6 +75,7 @@ class StoryPlan:
     meta: dict[str, object]
     options: RenderOptions
     review: list[dict[str, object]] = field(default_factory=list)
+    dropped: list[dict[str, object]] = field(default_factory=list)  # tags left out
 
     def chapter_line_ranges(self) -> list[tuple[int, int]]:
         """Half-open line index ranges, one per chapter that has lines."""
@@ -94,6 +97,7 @@ class StoryPlan:
                 "meta": self.meta,
                 "options": asdict(self.options),
                 "review": self.review,
+                "dropped": self.dropped,
             },
             ensure_ascii=False,
         )
@@ -108,6 +112,7 @@ class StoryPlan:
             meta=raw["meta"],
             options=RenderOptions(**raw["options"]),
             review=raw["review"],
+            dropped=raw.get("dropped", []),
         )
 
 
@@ -128,7 +133,8 @@ def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
     """Attribute, apply any corrections, split into lines and cast voices."""
     corrections = parse_corrections(options.corrections)
     attribution = apply_speakers(attribute(document.text), corrections)
-    lines = plan_lines(document, attribution)
+    dropped: list[Line] | None = [] if options.drop_tags else None
+    lines = plan_lines(document, attribution, dropped)
     # A voice kept from an earlier render may belong to someone corrected away since.
     check_voices(
         corrections, {ln.speaker for ln in lines} | set(options.keep_voices or {})
@@ -150,7 +156,16 @@ def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
         "first_person_narrator": attribution.narrator_name,
     }
     return StoryPlan(
-        lines, cast, [c.title for c in document.chapters], meta, options, _review(lines)
+        lines,
+        cast,
+        [c.title for c in document.chapters],
+        meta,
+        options,
+        _review(lines),
+        [
+            {"start_char": ln.start_char, "end_char": ln.end_char, "text": ln.text}
+            for ln in dropped or []
+        ],
     )
 
 
@@ -172,7 +187,10 @@ def setup_files(plan: StoryPlan) -> dict[str, object]:
         for ln in plan.lines
     ]
     cast = {name: asdict(entry) for name, entry in plan.cast.items()}
-    return {"script.json": script, "cast.json": cast, "review.json": plan.review}
+    files = {"script.json": script, "cast.json": cast, "review.json": plan.review}
+    if plan.options.drop_tags:
+        files["dropped_tags.json"] = plan.dropped
+    return files
 
 
 def synthesize_lines(
@@ -239,11 +257,14 @@ def assemble_story(
         plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ, plan.chapter_titles, progress
     )
     cast_json = {name: asdict(entry) for name, entry in plan.cast.items()}
-    transcript = write_outputs(
-        asm,
-        out_dir,
-        {"cast.json": cast_json, "meta.json": plan.meta, "review.json": plan.review},
-    )
+    extra: dict[str, object] = {
+        "cast.json": cast_json,
+        "meta.json": plan.meta,
+        "review.json": plan.review,
+    }
+    if plan.options.drop_tags:
+        extra["dropped_tags.json"] = plan.dropped
+    transcript = write_outputs(asm, out_dir, extra)
     return RenderResult(
         out_dir,
         asm.narration_path,

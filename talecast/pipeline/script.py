@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from talecast.pipeline.attribution.lexicon import SPEECH_VERBS
+from talecast.pipeline.attribution.tags import NAME_PATTERN
 from talecast.pipeline.types import NARRATOR, Attribution, Chapter, Document, Utterance
 
 # Pauses before a line, in milliseconds.
@@ -30,6 +32,21 @@ _ABBREVIATIONS = frozenset(
 )
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]\u201d\u2019]*\s+")
 
+# A narration line that is only a speech tag: "said Martha.", "Tom replied quietly,",
+# "asked the old man." (thoughts stay: "thought Ann" says more than who).
+_TAG_VERBS = "|".join(
+    sorted(SPEECH_VERBS - {"thought", "thinks", "wondered", "wonders", "softly"})
+)
+_TAG_SUBJECT = (
+    rf"(?:{NAME_PATTERN}|he|she|I|we|they|He|She|We|They"
+    r"|(?:the|his|her|my|The|His|Her|My)(?:\s+[a-z][a-z'-]+){1,2})"
+)
+_TAG_VERB = rf"(?:{_TAG_VERBS})(?:\s+(?:on|in|out|up|back))?"
+_BARE_TAG = re.compile(
+    rf"^(?:{_TAG_VERB}\s+{_TAG_SUBJECT}|{_TAG_SUBJECT}\s+{_TAG_VERB})"
+    r"(?:\s+(?:\w+ly|again|then|at\s+last))?\s*[.,;:!?\u2014-]*$"
+)
+
 
 @dataclass
 class Line:
@@ -47,16 +64,48 @@ class Line:
     method: str = ""  # how the speaker of a dialogue line was decided
 
 
-def plan_lines(document: Document, attribution: Attribution) -> list[Line]:
-    """Split the whole document into lines in reading order."""
+def plan_lines(
+    document: Document, attribution: Attribution, dropped: list[Line] | None = None
+) -> list[Line]:
+    """Split the whole document into lines in reading order.
+
+    With ``dropped`` (full-cast mode), narration lines that are nothing but a speech
+    tag (``said Martha.``, ``Tom replied,``) are left out, since a distinct voice
+    already says who speaks, and collected there.
+    """
     utterances = sorted(attribution.utterances, key=lambda u: u.quote.start_char)
     lines: list[Line] = []
     cursor = 0
     for index, chapter in enumerate(document.chapters):
         chapter_utts, cursor = _utterances_within(utterances, cursor, chapter)
         lines.extend(_chapter_lines(document.text, chapter, index, chapter_utts))
+    if dropped is not None:
+        bare = {i for i in range(len(lines)) if _bare_tag(lines, i)}
+        dropped.extend(lines[i] for i in sorted(bare))
+        lines = [ln for i, ln in enumerate(lines) if i not in bare]
     _add_speaker_change_pauses(lines)
     return lines
+
+
+def _bare_tag(lines: list[Line], i: int) -> bool:
+    """Line i is narration saying only who speaks the quote beside it."""
+    line = lines[i]
+    if line.kind != "narration" or not _BARE_TAG.match(line.text):
+        return False
+    before = lines[i - 1] if i else None
+    after = lines[i + 1] if i + 1 < len(lines) else None
+    follows_quote = (
+        before is not None
+        and before.kind == "dialogue"
+        and line.pause_before_ms < PAUSE_SENTENCE_MS  # same sentence as the quote
+    )
+    leads_quote = (
+        after is not None
+        and after.kind == "dialogue"
+        and line.text.rstrip().endswith((",", ":"))
+        and after.pause_before_ms < PAUSE_PARAGRAPH_MS
+    )
+    return follows_quote or leads_quote
 
 
 def _utterances_within(
@@ -129,10 +178,12 @@ def _body_lines(
         q = utt.quote
         if q.start_char < pos:  # overlapping quote: keep the first
             continue
+        gap_start = pos
         for line in _narration_lines(text, pos, q.start_char, chapter, pause):
             yield line
             pause = 0
-        pause = _gap_pause(text, pos, q.start_char, pause)
+            gap_start = line.start_char  # the quote follows on from this line
+        pause = _gap_pause(text, gap_start, q.start_char, pause)
         spoken = _collapse(q.text)
         if _HAS_WORD.search(spoken):
             yield Line(

@@ -208,3 +208,26 @@ def test_a_sequel_keeps_the_voices_of_an_earlier_run(setup_env):
         )
         assert refused.status_code == 422, refused.text
         assert refused.json()["detail"][0]["loc"] == ["body", "cast_from_run_id"]
+
+
+def test_full_cast_mode_through_setup_and_render(setup_env):
+    env = setup_env
+    response = env.client.post(
+        "/apis/story-setup",
+        headers={"x-api-key": env.key},
+        data={"source_language": "1", "drop_tags": "true"},
+        files={"file": ("story.txt", STORY.encode(), "text/plain")},
+    )
+    assert response.status_code == 200, response.text
+    run_id = response.json()["run_id"]
+    files = {f["name"]: f for f in _files(env, run_id).json()["files"]}
+    dropped = env.client.get(files["dropped_tags.json"]["url"]).json()
+    assert "said Nell." in {d["text"] for d in dropped}
+    assert "said Nell." not in {i["text"] for i in _script(env, run_id)}
+    final = _render(env, run_id, {})
+    assert final["status"] == "SUCCESS", final
+    info = env.sdk.story.get_story_run_info(run_id, include_transcript=True)
+    assert "said Nell." not in {i["text"] for i in info["transcript"]}
+    assert "dropped_tags.json" in {
+        f["name"] for f in _files(env, run_id).json()["files"]
+    }

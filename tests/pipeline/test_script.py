@@ -99,3 +99,35 @@ def test_plan_lines_reads_a_book_title_above_the_first_heading_once_before_it():
     heading = lines[1]
     assert text[heading.start_char : heading.end_char] == "Chapter One. Dusk"
     assert heading.pause_before_ms > 0
+
+
+def test_full_cast_mode_drops_narration_that_only_names_the_speaker():
+    text = (
+        '"Come in," said Ann. "It is late."\n\n'
+        '"Thank you," Bob replied, shaking the rain from his coat.\n\n'
+        'Ann said quietly, "Sit by the fire."\n\n'
+        '"I will," thought Bob.'
+    )
+    quotes = [
+        _quote(text, "Come in,", 0),
+        _quote(text, "It is late.", 0),
+        _quote(text, "Thank you,", 1),
+        _quote(text, "Sit by the fire.", 2),
+        _quote(text, "I will,", 3),
+    ]
+    speakers = ["Ann", "Ann", "Bob", "Ann", "Bob"]
+    attribution = Attribution(
+        [], [Utterance(q, s, 0.9) for q, s in zip(quotes, speakers, strict=True)]
+    )
+    faithful = plan_lines(_doc(text), attribution)
+    dropped: list = []
+    full_cast = plan_lines(_doc(text), attribution, dropped)
+    assert [ln.text for ln in dropped] == ["said Ann.", "Ann said quietly,"]
+    assert [ln.text for ln in full_cast] == [
+        ln.text for ln in faithful if ln.text not in ("said Ann.", "Ann said quietly,")
+    ]
+    # A tag with more to say, and a thought, stay.
+    assert "Bob replied, shaking the rain from his coat." in [
+        ln.text for ln in full_cast
+    ]
+    assert "thought Bob." in [ln.text for ln in full_cast]

@@ -173,9 +173,7 @@ def test_synthesis_is_bitwise_repeatable_across_processes(
 def test_raw_synthesize_returns_the_engines_native_rate(
     voice_id: int, rate_hz: int
 ) -> None:
-    audio, rate = get_synthesizer().raw_synthesize(
-        "Good evening.", get_voice(voice_id)
-    )
+    audio, rate = get_synthesizer().raw_synthesize("Good evening.", get_voice(voice_id))
     assert rate == rate_hz
     assert audio.dtype == np.float32
     assert audio.size > 0.3 * rate_hz

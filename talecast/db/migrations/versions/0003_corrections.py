@@ -1,4 +1,4 @@
-"""A story's speaker and voice corrections, the run it corrects, its callback URL.
+"""A story's corrections, the run it corrects, its callback URL, full-cast mode.
 
 Revision ID: 0003
 Revises: 0002
@@ -22,6 +22,7 @@ def _story_columns() -> list[sa.Column[object]]:
         sa.Column("keep_voices_json", sa.Text, nullable=True),
         sa.Column("corrects_run_id", sa.Integer, nullable=True),
         sa.Column("callback_url", sa.Text, nullable=True),
+        sa.Column("drop_tags", sa.Boolean, nullable=True),
     ]
 
 

@@ -42,7 +42,8 @@ router = APIRouter()
 
 FORM_SLACK_BYTES = 64 * 1024  # room for the form fields around the file
 MAX_ID = 2**31 - 1
-UPLOAD_PATH = "/apis/story"
+UPLOAD_PATHS = frozenset({"/apis/story", "/apis/story-setup"})
+MAX_BODY_BYTES = 16 * 2**20  # any other request body
 EXPORT_FORMATS_HELP = (
     "Extra files to make, as a comma list of mp3, m4b, opus, vtt, srt, words, stems "
     "(WebVTT, SRT and word timings are always made)"
@@ -322,29 +323,35 @@ def check_quota(state: State, account: int) -> None:
 
 
 class UploadLimitMiddleware:
-    """Refuse story uploads over the size limit with 413 before parsing them.
+    """Refuse bodies over their size limit with 413 before parsing them.
 
-    Bodies of ``POST /apis/story`` are read into memory up to the limit (plus room for
-    the form fields) and replayed to the app; anything longer is answered at once.
+    Story uploads (``POST /apis/story`` and ``/apis/story-setup``) may be as large as
+    the upload limit plus room for the form fields; any other body (JSON corrections,
+    dictionaries) at most ``MAX_BODY_BYTES``. Bodies are read into memory up to the
+    limit and replayed to the app; anything longer is answered at once.
     """
 
     def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
         self.app = app
         self.limit = max_upload_bytes
-        self.body_limit = max_upload_bytes + FORM_SLACK_BYTES
+        self.upload_limit = max_upload_bytes + FORM_SLACK_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or scope["path"].rstrip("/") != UPLOAD_PATH
-        ):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
+        if scope["path"].rstrip("/") in UPLOAD_PATHS:
+            limit, message = self.upload_limit, _too_large_message(self.limit)
+        else:
+            limit = MAX_BODY_BYTES
+            message = (
+                f"the request body is over {MAX_BODY_BYTES // 2**20} MiB, the most "
+                "any request but a story upload may send"
+            )
 
         declared = _content_length(scope)
-        if declared is not None and declared > self.body_limit:
-            await self._refuse(send)
+        if declared is not None and declared > limit:
+            await self._refuse(send, message)
             return
         chunks: list[bytes] = []
         size = 0
@@ -354,8 +361,8 @@ class UploadLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.body_limit:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, message)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -373,8 +380,8 @@ class UploadLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        payload = json.dumps({"detail": _too_large_message(self.limit)}).encode()
+    async def _refuse(self, send: Send, message: str) -> None:
+        payload = json.dumps({"detail": message}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -22,19 +22,44 @@ def test_upload_over_the_size_limit_is_413_naming_the_limit(world: World) -> Non
     assert str(MAX_UPLOAD_BYTES) in response.json()["detail"]
 
 
-def test_upload_with_a_huge_declared_length_is_refused_before_reading(
-    world: World,
-) -> None:
+def test_setup_upload_over_the_size_limit_is_413_too(world: World) -> None:
+    big = "word " * (MAX_UPLOAD_BYTES // 5 + 10)
+    response = world.client.post(
+        "/apis/story-setup",
+        headers={"x-api-key": world.key_c},
+        data={"source_language": "1"},
+        files={"file": ("big.txt", big.encode(), "text/plain")},
+    )
+    assert response.status_code == 413
+    assert str(MAX_UPLOAD_BYTES) in response.json()["detail"]
+
+
+def _declare(world: World, path: str, length: int, kind: str) -> bytes:
+    """Send only the headers of a POST declaring ``length`` bytes; the reply."""
     request = (
-        f"POST /apis/story HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {world.key_c}\r\n"
-        "Content-Type: multipart/form-data; boundary=b\r\n"
-        f"Content-Length: {10 * MAX_UPLOAD_BYTES}\r\n\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {world.key_c}\r\n"
+        f"Content-Type: {kind}\r\nContent-Length: {length}\r\n\r\n"
     )
     with socket.create_connection(("127.0.0.1", world.server.port), timeout=10) as sock:
         sock.sendall(request.encode())  # headers only: the body never comes
         reply = b""
         while chunk := sock.recv(4096):  # the server answers, then closes
             reply += chunk
+    return reply
+
+
+def test_a_huge_json_body_is_refused_before_reading(world: World) -> None:
+    path = f"/apis/story-result/{world.runs_a[0]}/corrections"
+    reply = _declare(world, path, 64 * 2**20, "application/json")
+    assert reply.startswith(b"HTTP/1.1 413") and b"16 MiB" in reply
+
+
+def test_upload_with_a_huge_declared_length_is_refused_before_reading(
+    world: World,
+) -> None:
+    reply = _declare(
+        world, "/apis/story", 10 * MAX_UPLOAD_BYTES, "multipart/form-data; boundary=b"
+    )
     assert reply.startswith(b"HTTP/1.1 413")
     assert str(MAX_UPLOAD_BYTES).encode() in reply
 

@@ -9,7 +9,8 @@ When a mastering profile adds or trims room tone, the exported audio's timeline 
 from ``narration.flac``'s; chapter marks and timed text written in the same call follow
 the exported audio, and ``report.json`` says which timeline they use. Stems always
 follow ``narration.flac``. Mastering for ACX with MP3 also writes one MP3 per chapter
-into ``acx/``, as ACX takes them.
+into ``acx/``, as ACX takes them, with opening and closing credits spoken by the
+narrator and a retail sample (see :mod:`talecast.pipeline.acx`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import soundfile as sf
 
 from talecast.errors import ExportError
 from talecast.pipeline import encoding
+from talecast.pipeline.acx import narrator_speaker, write_acx_extras
 from talecast.pipeline.mastering import (
     MASTER_PROFILES,
     PROFILES,
@@ -60,7 +62,7 @@ OUTPUT_NAMES = {
 }
 REPORT_NAME = "report.json"
 STEMS_DIR = "stems"
-ACX_DIR = "acx"  # one MP3 per chapter when mastering for ACX
+ACX_DIR = "acx"  # one MP3 per chapter, credits and a retail sample, mastering for ACX
 PART_MAX_S = 20 * 60  # longer chapters are mastered and measured in parts
 METER = "pyloudnorm (ITU-R BS.1770-4, EBU Tech 3342); true peak 4x oversampled"
 
@@ -140,6 +142,13 @@ def export_run(
     outputs.update({path.name: path for path in targets.values()})
     if chapter_files is not None:
         outputs.update({f"{ACX_DIR}/{p.name}": p for p in chapter_files.written})
+        assert profile is not None
+        notify(0.855, "writing the ACX credits and retail sample")
+        outputs.update(
+            write_acx_extras(
+                run, profile, narrator_speaker(run.run_dir), run.run_dir / ACX_DIR
+            )
+        )
 
     # Chapter marks and timed text follow the audio written in this call.
     shifted = profile is not None and bool(audio_formats)

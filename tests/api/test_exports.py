@@ -137,7 +137,12 @@ def test_mastered_run_links_stems_and_per_chapter_acx_files(exports: Exports) ->
     stems = [name for name in files if name.startswith("stems/")]
     acx = [name for name in files if name.startswith("acx/")]
     assert {"stems/Mary.flac", "stems/Tom.flac"} <= set(stems)
-    assert len(acx) == 1 and acx[0].endswith(".mp3")
+    assert sorted(acx) == [
+        "acx/00 Opening Credits.mp3",
+        "acx/1 Chapter 1.mp3",
+        "acx/99 Closing Credits.mp3",
+        "acx/Retail Sample.mp3",
+    ]
     report = exports.client.get(str(files["report.json"]["url"])).json()
     assert "acx" in json.dumps(report).lower()
     for name in [*stems, *acx]:

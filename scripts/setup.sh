@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what Talecast needs on a fresh Debian 12 machine: system packages, then a Python
-# virtual environment in .venv with Talecast and its test and scale-out extras.
+# virtual environment in .venv with Talecast and its test, scale-out and listening-check
+# extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,5 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[test,scale]"
+.venv/bin/python -m pip install -q -e ".[test,scale,qa]"
 echo "setup: done (.venv ready)"

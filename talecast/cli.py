@@ -151,6 +151,29 @@ def _load_dictionaries(paths: Sequence[str] | None) -> dict[str, str] | None:
     return merged
 
 
+def _cmd_qa(args: argparse.Namespace) -> int:
+    from talecast.pipeline.qa import check_run
+
+    with ProgressBar("listening", enabled=not args.quiet) as bar:
+        report = check_run(
+            Path(args.run_dir),
+            only_dialogue=args.dialogue_only,
+            every=args.every,
+            progress=bar.update,
+        )
+    print(
+        f"{args.run_dir}: {report['lines_checked']} lines heard, word error rate "
+        f"{100 * report['word_error_rate']:.1f} %, {report['flagged_count']} flagged "
+        f"(see {Path(args.run_dir) / 'qa.json'})"
+    )
+    for item in report["flagged"][:5]:
+        print(
+            f"  {item['start']:8.2f} s  {item['speaker']}: {item['text']!r} "
+            f"heard {item['heard']!r}"
+        )
+    return 0
+
+
 def _cmd_voices(args: argparse.Namespace) -> int:
     from talecast.pipeline.voices import list_voices
 
@@ -305,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="lines spoken at once, one engine thread each (default: cores, at most 2)",
     )
     conv.add_argument("--cache-dir", help="line cache (default: DATA_DIR/cache)")
-    conv.add_argument("--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems")
+    conv.add_argument(
+        "--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems,qa"
+    )
     conv.add_argument("--master", choices=["acx", "podcast", "r128"])
     conv.add_argument(
         "--dictionary",
@@ -331,6 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(func=_cmd_convert)
+
+    qa = sub.add_parser(
+        "qa", help="listen to a rendered run with offline speech recognition"
+    )
+    qa.add_argument("run_dir", help="a folder `talecast convert` wrote")
+    qa.add_argument("--dialogue-only", action="store_true", help="only the characters")
+    qa.add_argument("--every", type=int, default=1, help="every N-th line only")
+    qa.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    qa.set_defaults(func=_cmd_qa)
 
     voices = sub.add_parser("voices", help="list the voice catalogue")
     voices.add_argument("--json", action="store_true")

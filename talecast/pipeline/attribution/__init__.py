@@ -93,6 +93,8 @@ def attribute(
             _clues(text, quotes, cast, conversation, learned)
             decode(conversation, cast, _recent(cast, conversation))
         learned = _learn_descriptions(conversations)
+    for conversation in conversations:
+        _other_voices(cast, conversation, own)
 
     utterances = _utterances(quotes, turns, own, cast)
     logger.info(
@@ -257,6 +259,29 @@ def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:
         if n >= LEARN_MIN_USES and 2 * n >= sum(counter.values()):
             learned[words] = pid
     return learned
+
+
+def _other_voices(
+    cast: Cast,
+    conversation: list[conv.Turn],
+    own: dict[int, tuple[int, float, str]],
+) -> None:
+    """Give a quote its own speaker when its pronoun tag cannot mean the speaker of
+    its paragraph (``"…," said the Footman. … "…," she said to herself``).
+    """
+    for k, turn in enumerate(conversation):
+        if turn.speaker is None:
+            continue
+        gender = cast.people[turn.speaker].gender
+        for qi, tag in turn.tags:
+            if qi in own or tag.kind != "pronoun" or gender in ("unknown", tag.gender):
+                continue
+            ctx = replace(
+                _context(conversation, k, turn.start), addressees=tuple(turn.vocatives)
+            )
+            pid, confidence = resolve_pronoun(cast, tag.gender, tag.position, ctx)
+            if pid is not None:
+                own[qi] = (pid, confidence, "pronoun")
 
 
 def _first_clue_tag(turn: conv.Turn) -> tg.Tag | None:

@@ -406,3 +406,15 @@ def test_attribute_gives_a_pronoun_tag_of_the_other_sex_its_own_speaker() -> Non
         '"Then we must climb it," she said.'
     )
     assert _speakers(text) == ["Tom Reed", "Anna Grey"]
+
+
+def test_attribute_finds_a_man_for_said_he_when_none_was_named_lately() -> None:
+    filler = "The rain fell on the roofs of the town all that long grey day. " * 60
+    text = (
+        "Tom Reed came home to the farm. Tom Reed sat down.\n\n"
+        + filler
+        + "\n\nAnna Grey came in from the yard. Anna Grey shook her cloak.\n\n"
+        '"What weather," said Anna.\n\n'
+        '"It will clear by night," said he.'
+    )
+    assert _speakers(text)[-1] == "Tom Reed"

@@ -39,6 +39,9 @@ NARRATION_BETWEEN = 0.0  # share of those habits that survives a narration parag
 TIE_BREAK = 0.01  # between equals, someone a tag names in the conversation
 MAX_CANDIDATES = 8
 MARGIN_SCALE = 3.0  # points of lead over the runner-up that make a line fairly sure
+# How far back before a conversation someone of a tag's sex is looked for when no
+# candidate has it, in characters.
+GENDER_REACH_CHARS = 50_000
 
 _TAGGED = ("explicit", "narrator")
 
@@ -109,7 +112,29 @@ def _candidates(conversation: list[Turn], cast: Cast, before: list[int]) -> list
         known = person.spoke or person.mentions > 4
         if pid not in seen and not person.place and known:
             seen.append(pid)
+    for gender in _missing_genders(conversation, cast, seen):
+        pid = _last_of_gender(cast, gender, conversation[0].start)
+        if pid is not None:
+            seen.append(pid)
     return seen
+
+
+def _missing_genders(
+    conversation: list[Turn], cast: Cast, candidates: list[int]
+) -> list[str]:
+    """Sexes a tag gives (``said he``) that no candidate has."""
+    have = {cast.people[c].gender for c in candidates}
+    hinted = {t.gender_hint for t in conversation} & {"male", "female"}
+    return sorted(hinted - have)
+
+
+def _last_of_gender(cast: Cast, gender: str, pos: int) -> int | None:
+    """The person of ``gender`` named last before ``pos``, within reach."""
+    for _, pid in cast.mentions_before(pos, GENDER_REACH_CHARS):
+        person = cast.people[pid]
+        if person.gender == gender and not person.place:
+            return pid
+    return None
 
 
 def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:

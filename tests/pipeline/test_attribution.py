@@ -418,3 +418,14 @@ def test_attribute_finds_a_man_for_said_he_when_none_was_named_lately() -> None:
         '"It will clear by night," said he.'
     )
     assert _speakers(text)[-1] == "Tom Reed"
+
+
+def test_attribute_takes_a_titled_description_in_narration_for_the_speaker() -> None:
+    text = (
+        "The Duchess of Kent, Anna Grey and Mr. Reed sat by the fire. Mr. Reed read."
+        "\n\n"
+        '"It is cold," said Mr. Reed.\n\n'
+        '"Very cold," said Anna.\n\n'
+        'The duchess rose and looked out of the window. "Snow again!"'
+    )
+    assert _speakers(text)[-1] == "Duchess of Kent"

@@ -64,11 +64,14 @@ _SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{NAME_PATTERN}|he|she|I)\b")
 # A tag before a quote must end this close to the quote, in characters.
 BEFORE_REACH_CHARS = 90
 _SUBJECT_START = re.compile(
-    rf"^\s*(?P<subj>(?:His|Her)\s+[a-z]+|{NAME_PATTERN}|He|She|I)\b(?!\.)"
+    rf"^\s*(?P<subj>(?:His|Her|The)\s+[a-z]+|{NAME_PATTERN}|He|She|I)\b(?!\.)"
 )
 _OPENING_PHRASE = re.compile(r"\s*[A-Z][^,.;:!?\"]{0,40},\s*")
 _SENTENCE_END = re.compile(r"(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?]\s+(?=[A-Z\"'])")
 
+
+# Kinds of subject that make the narration's actor.
+_ACTOR_KINDS = frozenset({"name", "pronoun", "narrator", "relation", "description"})
 
 _DESC_HEADS = frozenset(
     "the his her my their our your its a an poor little old young".split()
@@ -141,7 +144,8 @@ def tag_before(text: str, start: int, stop: int) -> Tag | None:
 def actor(text: str, start: int, stop: int) -> Tag | None:
     """The subject of the narration before a quote: its last sentence, else its first.
 
-    A name, ``he``/``she`` or a relation (``her father began his inquiries``).
+    A name, ``he``/``she``, a relation (``her father began his inquiries``) or a
+    description (``the duchess rose``).
     """
     window = text[max(start, stop - 400) : stop]
     sentences = [x for x in _SENTENCE_END.split(window) if x.strip()]
@@ -159,8 +163,8 @@ def actor(text: str, start: int, stop: int) -> Tag | None:
             continue
         position = text.find(m.group("subj"), start, stop)
         tag = _classify(m.group("subj"), max(position, start), before=True)
-        if tag is not None and tag.kind in ("name", "pronoun", "narrator", "relation"):
-            kind = "relation" if tag.kind == "relation" else "actor"
+        if tag is not None and tag.kind in _ACTOR_KINDS:
+            kind = tag.kind if tag.kind in ("relation", "description") else "actor"
             return Tag(kind, tag.words, tag.gender, tag.position, True)
     return None
 

@@ -429,3 +429,15 @@ def test_attribute_takes_a_titled_description_in_narration_for_the_speaker() -> 
         'The duchess rose and looked out of the window. "Snow again!"'
     )
     assert _speakers(text)[-1] == "Duchess of Kent"
+
+
+def test_attribute_looks_for_he_only_inside_the_chapter() -> None:
+    text = (
+        "Mr. Reed sat in the study. Mr. Reed wrote letters. Mr. Reed rang the bell."
+        "\n\n"
+        '"Bring the lamp," said Mr. Reed.\n\n'
+        "CHAPTER II\n\n"
+        "Tom Hale came into the garden, where Anna Grey was reading.\n\n"
+        '"Good morning," said he.'
+    )
+    assert _speakers(text) == ["Mr. Reed", "Tom Hale"]

@@ -180,7 +180,7 @@ def _anchor(
         turn.tags = _turn_tags(text, quotes, turn)
         # "She turned to Ann." before a line: the line is said to Ann.
         since = conversation[k - 1].end if k else turn.start - TOWARDS_REACH_CHARS
-        lead = text[max(0, since) : quotes[turn.quotes[0]].start_char]
+        lead = text[max(turn.scene_start, since) : quotes[turn.quotes[0]].start_char]
         for pid in narration_addressees(lead, cast):
             if pid not in turn.vocatives:
                 turn.vocatives.append(pid)
@@ -235,7 +235,7 @@ def _clues(
         turn.actor = found[0] if found is not None else None
         if turn.actor is None and (turn.after_narration or k == 0):
             since = conversation[k - 1].end if k else turn.start - SCENE_REACH_CHARS
-            clue = tg.actor(text, max(0, since), turn.start)
+            clue = tg.actor(text, max(turn.scene_start, since), turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
             turn.scene_actor = found[0] if found is not None else None
 
@@ -345,6 +345,7 @@ def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
         participants,
         addressed=addressed,
         following=following,
+        scene_start=conversation[k].scene_start,
     )
 
 
@@ -373,9 +374,11 @@ def _resolve(
 
 
 def _recent(cast: Cast, conversation: list[conv.Turn]) -> list[int]:
-    """People named in or just before a conversation's narration, most named first."""
+    """People named in or just before a conversation's narration, most named first;
+    nobody named before the scene break that opens its scene."""
     end = conversation[-1].end
-    reach = end - conversation[0].start + RECENT_REACH_CHARS
+    start = max(conversation[0].start - RECENT_REACH_CHARS, conversation[0].scene_start)
+    reach = end - start
     counts: Counter[int] = Counter(pid for _, pid in cast.mentions_before(end, reach))
     return [pid for pid, _ in counts.most_common()]
 

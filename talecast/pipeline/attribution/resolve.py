@@ -71,6 +71,7 @@ class Context:
     addressed: tuple[int, ...] = ()  # people the line before called by name
     replies: bool = False  # the verb says someone answers the last speaker
     following: int | None = None  # the named speaker of the turn after
+    scene_start: int = 0  # where the scene begins: no antecedent lies before it
 
 
 # TODO(#5): with several people of one sex named nearby, he/she is settled by recency
@@ -96,7 +97,8 @@ def resolve_pronoun(
             scores[pid] = scores.get(pid, 0.0) + points
 
     nearest = True
-    for rank, (start, pid) in enumerate(cast.mentions_before(pos, PRONOUN_REACH_CHARS)):
+    reach = min(PRONOUN_REACH_CHARS, pos - ctx.scene_start)
+    for rank, (start, pid) in enumerate(cast.mentions_before(pos, reach)):
         if pid in scores and rank:
             continue
         if nearest and cast.people[pid].gender == gender:

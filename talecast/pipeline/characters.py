@@ -62,6 +62,11 @@ _NOT_NAME_SUFFIXES = ("ly", "ese", "ish")
 _LOCATIVE = frozenset(
     "at in into from near towards toward through within round to of".split()
 )
+# Prepositions whose object a name is, rather than a clause's subject.
+_PREPOSITIONS = _LOCATIVE | frozenset(
+    "with for by on upon towards toward about after than like against behind beside"
+    " near".split()
+)
 # Share of a name's mentions after a locative preposition that marks it as a place.
 PLACE_RATIO = 0.45
 _PRONOUN_RE = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b|[.!?]")
@@ -230,11 +235,15 @@ def _merge(
 
 
 def _mark_subjects(cast: Cast, text: str) -> None:
-    """Remember which mentions open a sentence or clause (likely its subject)."""
+    """Remember which mentions open a sentence or clause (likely its subject) and
+    which follow a preposition (``a note to Ann``: not the subject)."""
     for start, _, _ in cast.mentions:
         before = text[max(0, start - 6) : start].rstrip()
         if not before or before[-1] in '.!?;"\n' or before.endswith((" and", " but")):
             cast.subjects.add(start)
+        words = text[max(0, start - 12) : start].split()
+        if words and words[-1].lower() in _PREPOSITIONS:
+            cast.objects.add(start)
 
 
 def _mark_places(cast: Cast, text: str) -> None:
@@ -269,7 +278,7 @@ def _infer_gender(cast: Cast, text: str) -> None:
     """Vote on each person's gender from titles, given names and following pronouns."""
     for person in cast.people:
         person.vote_from_names(GIVEN_NAME_GENDER, HONORIFICS)
-    for start, end, pid in cast.mentions:
+    for _start, end, pid in cast.mentions:
         if pid is None:
             continue
         for m in _PRONOUN_RE.finditer(text, end, min(len(text), end + 80)):

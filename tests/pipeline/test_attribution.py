@@ -441,3 +441,13 @@ def test_attribute_looks_for_he_only_inside_the_chapter() -> None:
         '"Good morning," said he.'
     )
     assert _speakers(text) == ["Mr. Reed", "Tom Hale"]
+
+
+def test_attribute_passes_over_a_name_after_a_preposition_for_he() -> None:
+    text = (
+        "Ned Hale had known Tom Reed since school. Ned Hale was the elder.\n\n"
+        "Ned Hale came home late that night. Sitting down at the desk, he wrote a "
+        "long letter to Tom Reed.\n\n"
+        '"Post this at once," he said.'
+    )
+    assert _speakers(text) == ["Ned Hale"]

@@ -451,3 +451,13 @@ def test_attribute_passes_over_a_name_after_a_preposition_for_he() -> None:
         '"Post this at once," he said.'
     )
     assert _speakers(text) == ["Ned Hale"]
+
+
+def test_attribute_reads_a_description_then_its_verb_after_a_quote() -> None:
+    text = (
+        "Tom Reed and Anna Grey met the Miller at the bridge.\n\n"
+        '"Good day," said Tom.\n\n'
+        '"A fine day," said Anna.\n\n'
+        '"Rain by night," the Miller added with a nod to them both.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey", "The Miller"]

@@ -50,7 +50,10 @@ _VERB = r"(?P<verb>[a-z]+)"
 _PARTICLE = r"(?:\s+(?:in|out|on|up|forth|back|again|at\s+last|at\s+length|warmly))?"
 
 _AFTER_VERB_FIRST = re.compile(rf"{_LEAD}{_VERB}{_PARTICLE}{_ADVERB}?\s+{_SUBJ}\b")
-_AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_VERB}\b")
+# Subject first, the verb spelled out: a description may then be as long as it needs
+# ("the Queen added", "the old man said") without swallowing the verb.
+_SPEECH_VERB = "(?P<verb>" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + ")"
+_AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_SPEECH_VERB}\b")
 # "…," was Mr. Woodhouse's observation / was his only answer.
 _AFTER_NOUN_TAG = re.compile(
     rf"{_LEAD}(?:was|were)\s+"

@@ -461,3 +461,11 @@ def test_attribute_reads_a_description_then_its_verb_after_a_quote() -> None:
         '"Rain by night," the Miller added with a nod to them both.'
     )
     assert _speakers(text) == ["Tom Reed", "Anna Grey", "The Miller"]
+
+
+def test_attribute_does_not_take_the_one_turned_to_for_the_speaker() -> None:
+    text = (
+        "Ned Hale and Tom Reed stood at the gate.\n\n"
+        'Ned turned to Tom and said, "We must go before the rain."'
+    )
+    assert _speakers(text) == ["Ned Hale"]

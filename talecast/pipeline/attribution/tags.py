@@ -64,6 +64,15 @@ _AFTER_NOUN_TAG = re.compile(
 _VERB_WORD = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b")
 _SUBJ_ANY = re.compile(rf"(?P<subj>{NAME_PATTERN}|\b[Hh]e\b|\b[Ss]he\b|\bI\b)")
 _SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{NAME_PATTERN}|he|she|I)\b")
+# Words after which a name is an object, not the subject of a speech verb ("by",
+# "for" and "of" may bring in the one who speaks: "roused by Tom's saying", "for Tom
+# to say", "the voice of Tom saying").
+OBJECT_PREPOSITIONS = frozenset(
+    "to at with from on upon into towards toward about after than like against behind"
+    " beside near".split()
+)
+# After such a name, what keeps it the one acting: "Tom's saying", "Tom, who said".
+_STILL_ACTS = re.compile(r"['\u2019]s\b|,\s*who\b")
 # A tag before a quote must end this close to the quote, in characters.
 BEFORE_REACH_CHARS = 90
 _SUBJECT_START = re.compile(
@@ -138,10 +147,21 @@ def tag_before(text: str, start: int, stop: int) -> Tag | None:
         return None if tag is None else replace(tag, verb=verb.group(0))
     subjects = list(_SUBJ_ANY.finditer(last, 0, verb.start()))
     for m in reversed(subjects):
+        if _spoken_to(last, m):
+            continue  # "He turned to Tom and said": Tom is spoken to
         tag = _classify(m.group("subj"), offset + m.start("subj"), before=True)
         if tag is not None:
             return replace(tag, verb=verb.group(0))
     return None
+
+
+def _spoken_to(text: str, m: re.Match[str]) -> bool:
+    """True when the subject candidate ``m`` is the object of a preposition
+    (``turned to Tom``), unless it still acts: ``Tom's saying``, ``Tom, who said``."""
+    words = text[max(0, m.start("subj") - 12) : m.start("subj")].split()
+    if not words or words[-1].lower() not in OBJECT_PREPOSITIONS:
+        return False
+    return _STILL_ACTS.match(text, m.end("subj")) is None
 
 
 def actor(text: str, start: int, stop: int) -> Tag | None:

@@ -469,3 +469,15 @@ def test_attribute_does_not_take_the_one_turned_to_for_the_speaker() -> None:
         'Ned turned to Tom and said, "We must go before the rain."'
     )
     assert _speakers(text) == ["Ned Hale"]
+
+
+def test_attribute_gives_a_line_calling_papa_to_his_child() -> None:
+    text = (
+        "Anna Hale was seventeen. Anna Hale kept house, and Anna Hale read well; "
+        "Anna Hale was happy. Mr. Hale sat by the fire with Anna Hale, and Tom Reed "
+        "had come to dine.\n\n"
+        '"It is a cold night," said Tom Reed.\n\n'
+        '"Will you have more tea?" said Mr. Hale.\n\n'
+        '"Thank you, papa, I will."'
+    )
+    assert _speakers(text)[-1] == "Anna Hale"

@@ -1,9 +1,10 @@
 """Choose the speakers of a whole conversation at once.
 
 Each turn's clues (a named tag, a pronoun's gender, the person a pronoun or relation was
-resolved to, the subject of the narration around it, who it addresses) score every
-candidate; the order of turns adds what conversations usually do: speakers change from
-one paragraph to the next, two people alternate, and the person just addressed answers.
+resolved to, the subject of the narration around it, who it addresses, whose father it
+calls ``papa``) score every candidate; the order of turns adds what conversations
+usually do: speakers change from one paragraph to the next, two people alternate, and
+the person just addressed answers.
 A search over pairs of consecutive speakers (Viterbi, forwards and backwards) gives each
 turn the speaker of the best-scoring sequence; how far the best sequence with someone
 else at that turn falls behind sets the turn's confidence. Between otherwise equal
@@ -17,6 +18,7 @@ import math
 
 from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.conversation import Turn
+from talecast.pipeline.attribution.vocatives import kin_addressees
 
 # Scores (log-odds-like points) of the clues and habits described above.
 NAMED = 8.0  # an explicit tag names this person
@@ -32,6 +34,7 @@ SELF_ADDRESSED = -4.0  # the line calls this person by name: not its speaker
 ADDRESSED = 2.5  # the line before called this person by name
 REPLIED_TO = 0.5  # the line after calls this person by name
 POLITE_MISMATCH = -2.0  # the line before said "sir" and this person is a woman
+KIN_CALLER = 2.0  # the line calls "papa" and this person's father is in the cast
 SAME_AGAIN = -3.0  # the same person speaks two paragraphs running
 CONTINUES = 4.0  # ...unless the tag says so ("she added")
 ALTERNATES = 1.5  # the speaker of two turns back speaks again
@@ -44,6 +47,9 @@ MARGIN_SCALE = 3.0  # points of lead over the runner-up that make a line fairly 
 GENDER_REACH_CHARS = 50_000
 
 _TAGGED = ("explicit", "narrator")
+# Kinship words that call a parent, and the titles of a married man or woman.
+PARENT_WORDS = frozenset({"papa", "mamma", "mama", "father", "mother"})
+MARRIED_TITLES = frozenset({"mr", "mrs"})
 
 logger = logging.getLogger(__name__)
 
@@ -160,12 +166,23 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
         score += SCENE_ACTOR
     if c in turn.vocatives:
         score += SELF_ADDRESSED
+    if turn.kin and _calls_relative(cast, c, turn.kin):
+        score += KIN_CALLER
     if k > 0 and conv[k - 1].addressee_gender in ("male", "female"):
         if person.gender not in ("unknown", conv[k - 1].addressee_gender):
             score += POLITE_MISMATCH
     if k + 1 < len(conv) and c in conv[k + 1].vocatives:
         score += REPLIED_TO
     return score
+
+
+def _calls_relative(cast: Cast, c: int, kin: list[str]) -> bool:
+    """True when ``c`` has the relative a line calls by a kinship word: a father for
+    ``papa`` (unless ``c`` is married: Mrs. X's Mr. X is her husband), a wife for
+    ``my dear wife`` (only when ``c`` is married)."""
+    married = cast.people[c].title in MARRIED_TITLES
+    words = [w for w in kin if (w in PARENT_WORDS) != married]
+    return bool(words) and bool(kin_addressees(cast, c, words))
 
 
 def _transition(

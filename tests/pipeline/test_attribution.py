@@ -481,3 +481,15 @@ def test_attribute_gives_a_line_calling_papa_to_his_child() -> None:
         '"Thank you, papa, I will."'
     )
     assert _speakers(text)[-1] == "Anna Hale"
+
+
+def test_attribute_gives_the_line_answered_with_sir_to_a_man() -> None:
+    text = (
+        "Tom Reed, Anna Grey and Kate Moss waited in the hall.\n\n"
+        '"Is the coach come?" said Tom.\n\n'
+        '"The coach is late," said Anna.\n\n'
+        '"It always is," said Kate.\n\n'
+        '"Shall I ask at the inn?"\n\n'
+        '"Yes, sir, if you would be so kind."'
+    )
+    assert _speakers(text)[3] == "Tom Reed"

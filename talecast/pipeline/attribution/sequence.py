@@ -33,7 +33,7 @@ UNKNOWN_GENDER = -1.0  # the person's gender is unknown but the tag has one
 SELF_ADDRESSED = -4.0  # the line calls this person by name: not its speaker
 ADDRESSED = 2.5  # the line before called this person by name
 REPLIED_TO = 0.5  # the line after calls this person by name
-POLITE_MISMATCH = -2.0  # the line before said "sir" and this person is a woman
+POLITE_MISMATCH = -2.0  # the line before or after said "sir" and this is a woman
 KIN_CALLER = 2.0  # the line calls "papa" and this person's father is in the cast
 SAME_AGAIN = -3.0  # the same person speaks two paragraphs running
 CONTINUES = 4.0  # ...unless the tag says so ("she added")
@@ -173,6 +173,10 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
             score += POLITE_MISMATCH
     if k + 1 < len(conv) and c in conv[k + 1].vocatives:
         score += REPLIED_TO
+    if k + 1 < len(conv) and conv[k + 1].addressee_gender in ("male", "female"):
+        # "Yes, sir." answers a man: the line before was not a woman's.
+        if person.gender not in ("unknown", conv[k + 1].addressee_gender):
+            score += POLITE_MISMATCH
     return score
 
 

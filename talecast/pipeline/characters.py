@@ -6,8 +6,10 @@ are merged into characters: a full name (``Harriet Smith``) absorbs its first na
 (``Harriet``), common nicknames (``Lizzy``) and an honorific with its surname when that
 surname belongs to one person only (``Miss Smith``); ``Mr.``, ``Mrs.`` and ``Miss`` with
 the same surname stay different people unless one full name ties them. Capitalised
-descriptions used as speakers (``said the Caterpillar``) become characters too. Gender
-comes from honorifics, a list of given names, and the pronouns that follow a mention.
+descriptions used as speakers (``said the Caterpillar``) become characters too, and a
+title of rank alone in the narration (``the duchess``) counts for the one named last.
+Gender comes from honorifics, a list of given names, and the pronouns that follow a
+mention.
 """
 
 from __future__ import annotations
@@ -67,6 +69,15 @@ _PREPOSITIONS = _LOCATIVE | frozenset(
     "with for by on upon towards toward about after than like against behind beside"
     " near".split()
 )
+# Titles of rank that "the" alone can stand for ("the duchess", "the colonel"); not the
+# courtesy titles, kinship words or adjectives ("the lady", "the major part").
+RANK_TITLES = frozenset(
+    "doctor professor captain colonel lieutenant sergeant admiral reverend king queen"
+    " prince princess duke duchess count countess baron baroness squire inspector"
+    " earl marquis marchioness".split()
+)
+# How far back "the duchess" looks for the duchess last named, in characters.
+TITLE_REACH_CHARS = 20_000
 # Share of a name's mentions after a locative preposition that marks it as a place.
 PLACE_RATIO = 0.45
 _PRONOUN_RE = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b|[.!?]")
@@ -123,6 +134,7 @@ def build_cast(
     if characters:
         cast.seed(characters)
     _merge(cast, raw, descriptions, text, in_quote)
+    _mark_titles(cast, text, in_quote)
     _mark_places(cast, text)
     _mark_families(cast)
     _mark_subjects(cast, text)
@@ -232,6 +244,35 @@ def _merge(
 
     for start, end, hon, toks in raw:
         cast.add_mention(start, end, cast.lookup_parts(hon, toks))
+
+
+def _mark_titles(cast: Cast, text: str, in_quote: Callable[[int], bool]) -> None:
+    """Count ``the duchess`` in the narration as a mention of the duchess named last
+    before it (or of the only one)."""
+    holders: dict[str, list[int]] = {}
+    for person in cast.people:
+        if person.title in RANK_TITLES and not person.place:
+            holders.setdefault(person.title, []).append(person.pid)
+    if not holders:
+        return
+    ordered = sorted(cast.mentions)
+    starts = [m[0] for m in ordered]
+    pattern = re.compile(r"\b[Tt]he\s+(" + "|".join(sorted(holders)) + r")\b")
+    found: list[tuple[int, int, int]] = []
+    for m in pattern.finditer(text):
+        if in_quote(m.start()):
+            continue
+        pids = holders[m.group(1)]
+        pid = pids[0] if len(pids) == 1 else None
+        lo = bisect.bisect_left(starts, m.start() - TITLE_REACH_CHARS)
+        for i in range(bisect.bisect_left(starts, m.start()) - 1, lo - 1, -1):
+            if ordered[i][2] in pids:
+                pid = ordered[i][2]
+                break
+        if pid is not None:
+            found.append((m.start(), m.end(), pid))
+    for start, end, pid in found:
+        cast.add_mention(start, end, pid)
 
 
 def _mark_subjects(cast: Cast, text: str) -> None:

@@ -493,3 +493,13 @@ def test_attribute_gives_the_line_answered_with_sir_to_a_man() -> None:
         '"Yes, sir, if you would be so kind."'
     )
     assert _speakers(text)[3] == "Tom Reed"
+
+
+def test_attribute_counts_the_duchess_in_the_narration_as_a_mention() -> None:
+    text = (
+        "The Duchess of Kent and Anna Grey sat in the garden. Anna Grey had been "
+        "reading, and Anna Grey closed her book.\n\n"
+        "The duchess looked up at the sky and frowned.\n\n"
+        '"It will rain before night," said she.'
+    )
+    assert _speakers(text) == ["Duchess of Kent"]

@@ -44,9 +44,11 @@ MAX_TITLE_TO_FULL_RATIO = 3.0
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _PARTICLES = "(?:de|De|van|von|du|le|La|Le)"
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
+# A title inside a run of capitalised words opens a new name ("As Mrs. Hale").
+_LATER_TOKEN = rf"(?!(?:{_HON})\.?[ \t\n]+[A-Z]){_TOKEN}"
 _MENTION_RE = re.compile(
     rf"\b(?:(?P<hon>{_HON})\.?\s+)?"
-    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{_TOKEN}){{0,2}})"
+    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{_LATER_TOKEN}){{0,2}})"
     r"(?!['\w])"
 )
 _TITLE_OF_RE = re.compile(

@@ -503,3 +503,11 @@ def test_attribute_counts_the_duchess_in_the_narration_as_a_mention() -> None:
         '"It will rain before night," said she.'
     )
     assert _speakers(text) == ["Duchess of Kent"]
+
+
+def test_attribute_keeps_the_title_of_a_name_after_a_capitalised_word() -> None:
+    text = (
+        "Mr. Hale and Mrs. Hale sat at breakfast with Tom Reed.\n\n"
+        'As Mrs. Hale observed, "The eggs are cold."'
+    )
+    assert _speakers(text) == ["Mrs. Hale"]

@@ -33,7 +33,12 @@ TAG_WINDOW_CHARS = 160
 
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
-NAME_PATTERN = rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s+(?:de\s+|De\s+)?{_TOKEN}){{0,2}}"
+# A title before a name opens a new name: "As Mrs. Hale" is "As", then "Mrs. Hale".
+_NOT_A_TITLE = rf"(?!(?:{_HON})\.?\s+[A-Z])"
+NAME_PATTERN = (
+    rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}"
+    rf"(?:\s+(?:de\s+|De\s+)?{_NOT_A_TITLE}{_TOKEN}){{0,2}}"
+)
 _DESC = (
     r"(?:the|his|her|my|their|our|your|its|a|an|poor|little|old|young)"
     r"(?:\s+[A-Za-z][a-z'-]+){1,3}"

@@ -511,3 +511,14 @@ def test_attribute_keeps_the_title_of_a_name_after_a_capitalised_word() -> None:
         'As Mrs. Hale observed, "The eggs are cold."'
     )
     assert _speakers(text) == ["Mrs. Hale"]
+
+
+def test_attribute_gives_the_answer_to_whom_the_narration_asked() -> None:
+    text = (
+        "Tom Reed, Anna Grey and Kate Moss sat at supper.\n\n"
+        '"The roads are bad," said Kate.\n\n'
+        '"Worse than last winter," said Tom.\n\n'
+        "Kate asked Anna quietly whether the coach had come.\n\n"
+        '"Not yet; it is always late."'
+    )
+    assert _speakers(text)[-1] == "Anna Grey"

@@ -30,6 +30,7 @@ from talecast.pipeline.attribution.resolve import (
 )
 from talecast.pipeline.attribution.sequence import decode
 from talecast.pipeline.attribution.vocatives import (
+    asked_person,
     find_vocatives,
     kin_addressees,
     narration_addressees,
@@ -235,7 +236,9 @@ def _clues(
         turn.actor = found[0] if found is not None else None
         if turn.actor is None and (turn.after_narration or k == 0):
             since = conversation[k - 1].end if k else turn.start - SCENE_REACH_CHARS
-            clue = tg.actor(text, max(turn.scene_start, since), turn.start)
+            since = max(turn.scene_start, since)
+            turn.asked = asked_person(text[since : turn.start], cast)
+            clue = tg.actor(text, since, turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
             turn.scene_actor = found[0] if found is not None else None
 

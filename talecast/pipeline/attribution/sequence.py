@@ -101,7 +101,7 @@ def _candidates(conversation: list[Turn], cast: Cast, before: list[int]) -> list
     """Everyone with a clue in the conversation, then people named just before it."""
     seen: list[int] = []
     for turn in conversation:
-        for pid in (turn.speaker, turn.pick, turn.actor, turn.scene_actor):
+        for pid in (turn.speaker, turn.pick, turn.actor, turn.scene_actor, turn.asked):
             if pid is not None and pid not in seen:
                 seen.append(pid)
     # Someone only called by name joins when the narration shows them present: a
@@ -166,6 +166,8 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
         score += SCENE_ACTOR
     if c in turn.vocatives:
         score += SELF_ADDRESSED
+    if c == turn.asked:
+        score += ADDRESSED
     if turn.kin and _calls_relative(cast, c, turn.kin):
         score += KIN_CALLER
     if k > 0 and conv[k - 1].addressee_gender in ("male", "female"):

@@ -522,3 +522,13 @@ def test_attribute_gives_the_answer_to_whom_the_narration_asked() -> None:
         '"Not yet; it is always late."'
     )
     assert _speakers(text)[-1] == "Anna Grey"
+
+
+def test_attribute_gives_a_line_of_an_unnamed_porter_to_the_porter() -> None:
+    text = (
+        "Tom Reed and Anna Grey stopped at the gate of the mill.\n\n"
+        '"Is the miller in?" said Tom.\n\n'
+        '"I hope so," said Anna.\n\n'
+        '"Gone to market," answered the porter.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey", "The porter"]

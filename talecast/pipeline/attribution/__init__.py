@@ -54,6 +54,11 @@ TOWARDS_REACH_CHARS = 400
 LEAD_IN_ENDS = (",", ":", "--", "\u2014")
 # ...searched for this far back, in characters.
 LEAD_IN_REACH_CHARS = 20_000
+# Heads of descriptions that name no one in particular ("said the voice").
+UNSPECIFIC_HEADS = frozenset(
+    "voice voices other others latter former one two three elder younger eldest"
+    " youngest first second last same rest child".split()
+)
 # Tag verbs of inner speech.
 THOUGHT_VERBS = frozenset({"thought", "thinks"})
 # A description becomes a known alias after this many lines by the same person.
@@ -96,6 +101,7 @@ def attribute(
         learned = _learn_descriptions(conversations)
     for conversation in conversations:
         _other_voices(cast, conversation, own)
+        _strangers(cast, conversation, learned)
 
     utterances = _utterances(quotes, turns, own, cast)
     logger.info(
@@ -285,6 +291,44 @@ def _other_voices(
             pid, confidence = resolve_pronoun(cast, tag.gender, tag.position, ctx)
             if pid is not None:
                 own[qi] = (pid, confidence, "pronoun")
+
+
+def _strangers(
+    cast: Cast, conversation: list[conv.Turn], learned: dict[str, int]
+) -> None:
+    """Give a line tagged with a description nobody in the cast answers to (``said
+    the policeman``) to a new person of that name.
+
+    Descriptions that say only where a voice came from or which of several spoke
+    (``the voice``, ``the other``) are left to the turn-taking.
+    """
+    for turn in conversation:
+        tag = _first_clue_tag(turn)
+        if (
+            tag is None
+            or tag.kind != "description"
+            or turn.pick is not None
+            or turn.method in ("explicit", "narrator")
+            or tag.words in learned
+            or not _plain_description(tag.words)
+        ):
+            continue
+        words = tag.words[0].upper() + tag.words[1:]
+        pid = cast.lookup(words)
+        turn.speaker = cast.add_unknown(words) if pid is None else pid
+        turn.method, turn.confidence = "description", 0.5
+
+
+def _plain_description(words: str) -> bool:
+    """True for a short description of one person by a noun of their own: ``the
+    policeman``, ``a young soldier``; not ``the voice``, ``the other``, ``the``."""
+    parts = words.split()
+    return (
+        2 <= len(parts) <= 3
+        and parts[-1] not in UNSPECIFIC_HEADS
+        and parts[-1].isalpha()
+        and not parts[-1].endswith(("ly", "ing"))
+    )
 
 
 def _first_clue_tag(turn: conv.Turn) -> tg.Tag | None:

@@ -45,7 +45,7 @@ _DESC = (
 )
 _DESC_STOP = frozenset(
     "to with in at and as who that which but or for from of on into upon by while when"
-    " then again now at quite very so too".split()
+    " then again now at quite very so too after before behind over".split()
 )
 _SUBJ = rf"(?P<subj>{NAME_PATTERN}|he|she|I|we|they|{_DESC})"
 _ADVERB = r"(?:\s+\w+ly|\s+then|\s+again|\s+now|\s+at\s+last|\s+at\s+length|\s+quickly)"

@@ -532,3 +532,15 @@ def test_attribute_gives_a_line_of_an_unnamed_porter_to_the_porter() -> None:
         '"Gone to market," answered the porter.'
     )
     assert _speakers(text) == ["Tom Reed", "Anna Grey", "The porter"]
+
+
+def test_attribute_gives_a_line_about_my_mother_to_her_child() -> None:
+    text = (
+        "Kate Bell lived with Mrs. Bell at the mill. Kate Bell was kind; Kate Bell "
+        "sewed, and Kate Bell sang. Mrs. Bell was often ill. Anna Grey and Tom Reed "
+        "came to tea with Kate Bell.\n\n"
+        '"Where is everyone?" said Anna.\n\n'
+        '"Out in the rain," said Tom.\n\n'
+        '"My mother is lying down; she is not well today."'
+    )
+    assert _speakers(text)[-1] == "Kate Bell"

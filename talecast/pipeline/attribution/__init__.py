@@ -34,6 +34,7 @@ from talecast.pipeline.attribution.vocatives import (
     find_vocatives,
     kin_addressees,
     narration_addressees,
+    own_relatives,
 )
 from talecast.pipeline.types import NARRATOR, Attribution, Character, Quote, Utterance
 
@@ -181,9 +182,9 @@ def _anchor(
     turn it towards someone (``She turned to Ann.``): that person is addressed too.
     """
     for k, turn in enumerate(conversation):
-        turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(
-            [quotes[qi].text for qi in turn.quotes], cast
-        )
+        texts = [quotes[qi].text for qi in turn.quotes]
+        turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(texts, cast)
+        turn.own_kin = own_relatives(texts)
         turn.tags = _turn_tags(text, quotes, turn)
         # "She turned to Ann." before a line: the line is said to Ann.
         since = conversation[k - 1].end if k else turn.start - TOWARDS_REACH_CHARS

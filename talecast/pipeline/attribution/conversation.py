@@ -42,6 +42,7 @@ class Turn:
     pick_confidence: float = 0.0
     tags: list[tuple[int, Tag]] = field(default_factory=list)  # (quote index, tag)
     kin: list[str] = field(default_factory=list)  # kinship words used as names
+    own_kin: list[str] = field(default_factory=list)  # "my mother": the speaker's own
     addressee_gender: str = "unknown"  # from "sir" or "madam" in the line
     after_narration: bool = False  # a paragraph of narration separates it from the last
     scene_actor: int | None = None  # subject of that narration paragraph

@@ -34,7 +34,7 @@ SELF_ADDRESSED = -4.0  # the line calls this person by name: not its speaker
 ADDRESSED = 2.5  # the line before called this person by name
 REPLIED_TO = 0.5  # the line after calls this person by name
 POLITE_MISMATCH = -2.0  # the line before or after said "sir" and this is a woman
-KIN_CALLER = 2.0  # the line calls "papa" and this person's father is in the cast
+KIN_CALLER = 2.0  # "papa" or "my mother": this person's parent is in the cast
 SAME_AGAIN = -3.0  # the same person speaks two paragraphs running
 CONTINUES = 4.0  # ...unless the tag says so ("she added")
 ALTERNATES = 1.5  # the speaker of two turns back speaks again
@@ -168,7 +168,8 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
         score += SELF_ADDRESSED
     if c == turn.asked:
         score += ADDRESSED
-    if turn.kin and _calls_relative(cast, c, turn.kin):
+    kin = turn.kin + [w for w in turn.own_kin if w not in turn.kin]
+    if kin and _calls_relative(cast, c, kin):
         score += KIN_CALLER
     if k > 0 and conv[k - 1].addressee_gender in ("male", "female"):
         if person.gender not in ("unknown", conv[k - 1].addressee_gender):

@@ -93,6 +93,23 @@ def narration_addressees(narration: str, cast: Cast) -> list[int]:
     return found
 
 
+# A parent or spouse the line speaks of as the speaker's own, addressed or not.
+_MY_KIN_RE = re.compile(
+    r"\b[Mm]y\s+(?:(?:dear|poor|good)\s+)?"
+    r"(?P<kin>papa|mamma|mama|father|mother|husband|wife)\b"
+)
+
+
+def own_relatives(texts: list[str]) -> list[str]:
+    """Kinship words a line uses of the speaker's own family (``my mother``)."""
+    found: list[str] = []
+    for text in texts:
+        for m in _MY_KIN_RE.finditer(text):
+            if m.group("kin") not in found:
+                found.append(m.group("kin"))
+    return found
+
+
 def asked_person(narration: str, cast: Cast) -> int | None:
     """The person the narration last asks a reported question (``Tom asked Ann
     whether she had seen it``): the one who answers in the next line."""

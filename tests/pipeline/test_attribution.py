@@ -13,6 +13,7 @@ from talecast.pipeline.attribution import attribute, lowest_confidence
 from talecast.pipeline.attribution.conversation import Turn
 from talecast.pipeline.attribution.resolve import Context, resolve_pronoun
 from talecast.pipeline.attribution.sequence import decode
+from talecast.pipeline.attribution.tags import tag_after
 from talecast.pipeline.attribution.vocatives import find_vocatives
 from talecast.pipeline.characters import build_cast
 from talecast.pipeline.dialogue import find_quotes
@@ -544,3 +545,23 @@ def test_attribute_gives_a_line_about_my_mother_to_her_child() -> None:
         '"My mother is lying down; she is not well today."'
     )
     assert _speakers(text)[-1] == "Kate Bell"
+
+
+def test_decode_lets_a_line_said_to_oneself_follow_the_same_speaker() -> None:
+    story = "Kate Moss and Anna Grey sat in the orchard. Kate Moss sang."
+    cast = build_cast(story, find_quotes(story))
+    kate, anna = cast.lookup("Kate Moss"), cast.lookup("Anna Grey")
+    turns = [
+        Turn(0, 0, 10, [0], speaker=kate, method="explicit"),
+        Turn(1, 10, 20, [1], speaker=anna, method="explicit"),
+        # "...," she said to herself.
+        Turn(2, 20, 30, [2], pick=anna, pick_confidence=0.6, aside=True),
+    ]
+    decode(turns, cast, [kate, anna])
+    assert turns[2].speaker == anna
+
+
+def test_tag_after_marks_a_line_said_to_oneself() -> None:
+    text = '"Too late," she said to herself.'
+    tag = tag_after(text, text.index(",") + 2, len(text))
+    assert tag is not None and tag.aside

@@ -233,6 +233,7 @@ def _clues(
                 found = (learned[tag.words], 0.6, tag.kind)
             turn.gender_hint = tag.gender
             turn.continues = tag.continues
+            turn.aside = tag.aside
             turn.replies = tag.replies
             if found is not None:
                 turn.pick, turn.pick_confidence, turn.pick_method = found

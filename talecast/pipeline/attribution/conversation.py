@@ -36,6 +36,7 @@ class Turn:
     actor: int | None = None
     gender_hint: str = "unknown"  # the gender a pronoun or description tag gives
     continues: bool = False  # the tag's verb says the last speaker goes on
+    aside: bool = False  # the tag says the line is said to oneself
     replies: bool = False  # the tag's verb says someone answers the last speaker
     pick: int | None = None  # the person a pronoun, relation or description tag means
     pick_method: str = ""  # "pronoun", "relation" or "description"

@@ -36,7 +36,7 @@ REPLIED_TO = 0.5  # the line after calls this person by name
 POLITE_MISMATCH = -2.0  # the line before or after said "sir" and this is a woman
 KIN_CALLER = 2.0  # "papa" or "my mother": this person's parent is in the cast
 SAME_AGAIN = -3.0  # the same person speaks two paragraphs running
-CONTINUES = 4.0  # ...unless the tag says so ("she added")
+CONTINUES = 4.0  # ...unless the tag says so ("she added", "she said to herself")
 ALTERNATES = 1.5  # the speaker of two turns back speaks again
 NARRATION_BETWEEN = 0.0  # share of those habits that survives a narration paragraph
 TIE_BREAK = 0.01  # between equals, someone a tag names in the conversation
@@ -199,7 +199,7 @@ def _transition(
     score = 0.0
     weight = NARRATION_BETWEEN if conv[k].after_narration else 1.0
     if c == b:
-        if conv[k].continues:
+        if conv[k].continues or conv[k].aside:
             score += CONTINUES
         else:
             score += SAME_AGAIN if conv[k].replies else weight * SAME_AGAIN

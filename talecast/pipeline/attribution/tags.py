@@ -78,6 +78,10 @@ OBJECT_PREPOSITIONS = frozenset(
 )
 # After such a name, what keeps it the one acting: "Tom's saying", "Tom, who said".
 _STILL_ACTS = re.compile(r"['\u2019]s\b|,\s*who\b")
+# "...," she said to herself / he muttered, half to himself.
+_TO_ONESELF = re.compile(
+    r"[\s,]*(?:\w+ly\s+|half\s+)?to\s+(?:her|him|it|them|my|your)sel(?:f|ves)\b"
+)
 # A tag before a quote must end this close to the quote, in characters.
 BEFORE_REACH_CHARS = 90
 _SUBJECT_START = re.compile(
@@ -105,6 +109,7 @@ class Tag:
     position: int = 0  # offset of the subject in the text
     before: bool = False  # the tag stands before the quote
     verb: str = ""  # the speech verb, lower case
+    aside: bool = False  # said to oneself ("she said to herself")
 
     @property
     def replies(self) -> bool:
@@ -132,7 +137,8 @@ def tag_after(text: str, start: int, stop: int) -> Tag | None:
         if m and m.group("verb") in SPEECH_VERBS:
             tag = _classify(m.group("subj"), start + m.start("subj"))
             if tag is not None:
-                return replace(tag, verb=m.group("verb"))
+                aside = _TO_ONESELF.match(window, m.end()) is not None
+                return replace(tag, verb=m.group("verb"), aside=aside)
     return None
 
 

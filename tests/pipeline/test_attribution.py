@@ -565,3 +565,12 @@ def test_tag_after_marks_a_line_said_to_oneself() -> None:
     text = '"Too late," she said to herself.'
     tag = tag_after(text, text.index(",") + 2, len(text))
     assert tag is not None and tag.aside
+
+
+def test_attribute_gives_she_to_the_woman_named_after_a_sexless_speaker() -> None:
+    text = (
+        "The Duchess of Kent came into the hall where the Footman stood.\n\n"
+        '"Your coach is late," said the Footman. The duchess sighed and sat down. '
+        '"Then I shall wait," she said.'
+    )
+    assert _speakers(text) == ["The Footman", "Duchess of Kent"]

@@ -278,14 +278,19 @@ def _other_voices(
     own: dict[int, tuple[int, float, str]],
 ) -> None:
     """Give a quote its own speaker when its pronoun tag cannot mean the speaker of
-    its paragraph (``"…," said the Footman. … "…," she said to herself``).
+    its paragraph (``"…," said Tom. … "…," she said``), or, when that speaker's sex
+    is unknown, the narration since names someone of the pronoun's sex.
     """
     for k, turn in enumerate(conversation):
         if turn.speaker is None:
             continue
         gender = cast.people[turn.speaker].gender
         for qi, tag in turn.tags:
-            if qi in own or tag.kind != "pronoun" or gender in ("unknown", tag.gender):
+            if qi in own or tag.kind != "pronoun":
+                continue
+            if gender == tag.gender:
+                continue
+            if gender == "unknown" and not _someone_else_between(cast, turn, tag):
                 continue
             ctx = replace(
                 _context(conversation, k, turn.start), addressees=tuple(turn.vocatives)
@@ -293,6 +298,23 @@ def _other_voices(
             pid, confidence = resolve_pronoun(cast, tag.gender, tag.position, ctx)
             if pid is not None:
                 own[qi] = (pid, confidence, "pronoun")
+
+
+def _someone_else_between(cast: Cast, turn: conv.Turn, tag: tg.Tag) -> bool:
+    """True when, since the name tag before ``tag`` in the same paragraph, the
+    narration names another person of the pronoun's sex (``"…," said the Footman.
+    The duchess sighed. "…," she exclaimed``)."""
+    named = [
+        t.position
+        for _, t in turn.tags
+        if t.kind == "name" and t.position < tag.position
+    ]
+    if not named:
+        return False
+    for _, pid in cast.mentions_before(tag.position, tag.position - max(named)):
+        if pid != turn.speaker and cast.people[pid].gender == tag.gender:
+            return True
+    return False
 
 
 def _strangers(

@@ -569,8 +569,8 @@ def test_tag_after_marks_a_line_said_to_oneself() -> None:
 
 def test_attribute_gives_she_to_the_woman_named_after_a_sexless_speaker() -> None:
     text = (
-        "The Duchess of Kent came into the hall where the Footman stood.\n\n"
-        '"Your coach is late," said the Footman. The duchess sighed and sat down. '
+        "The Countess of Kent came into the hall where the Porter stood.\n\n"
+        '"Your coach is late," said the Porter. The countess frowned at the clock. '
         '"Then I shall wait," she said.'
     )
-    assert _speakers(text) == ["The Footman", "Duchess of Kent"]
+    assert _speakers(text) == ["The Porter", "Countess of Kent"]

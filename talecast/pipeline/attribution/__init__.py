@@ -302,8 +302,8 @@ def _other_voices(
 
 def _someone_else_between(cast: Cast, turn: conv.Turn, tag: tg.Tag) -> bool:
     """True when, since the name tag before ``tag`` in the same paragraph, the
-    narration names another person of the pronoun's sex (``"…," said the Footman.
-    The duchess sighed. "…," she exclaimed``)."""
+    narration names another person of the pronoun's sex (``"…," said the Porter.
+    The countess frowned. "…," she said``)."""
     named = [
         t.position
         for _, t in turn.tags

@@ -6,8 +6,10 @@ are merged into characters: a full name (``Harriet Smith``) absorbs its first na
 (``Harriet``), common nicknames (``Lizzy``) and an honorific with its surname when that
 surname belongs to one person only (``Miss Smith``); ``Mr.``, ``Mrs.`` and ``Miss`` with
 the same surname stay different people unless one full name ties them. Capitalised
-descriptions used as speakers (``said the Caterpillar``) become characters too. Gender
-comes from honorifics, a list of given names, and the pronouns that follow a mention.
+descriptions used as speakers (``said the Caterpillar``) become characters too, and a
+title of rank alone in the narration (``the duchess``) counts for the one named last.
+Gender comes from honorifics, a list of given names, and the pronouns that follow a
+mention.
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ MAX_TITLE_TO_FULL_RATIO = 3.0
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _PARTICLES = "(?:de|De|van|von|du|le|La|Le)"
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
+# A title inside a run of capitalised words opens a new name ("As Mrs. Hale").
+_LATER_TOKEN = rf"(?!(?:{_HON})\.?[ \t\n]+[A-Z]){_TOKEN}"
 _MENTION_RE = re.compile(
     rf"\b(?:(?P<hon>{_HON})\.?\s+)?"
-    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{_TOKEN}){{0,2}})"
+    rf"(?P<names>{_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)?{_LATER_TOKEN}){{0,2}})"
     r"(?!['\w])"
 )
 _TITLE_OF_RE = re.compile(
@@ -62,6 +66,20 @@ _NOT_NAME_SUFFIXES = ("ly", "ese", "ish")
 _LOCATIVE = frozenset(
     "at in into from near towards toward through within round to of".split()
 )
+# Prepositions whose object a name is, rather than a clause's subject.
+_PREPOSITIONS = _LOCATIVE | frozenset(
+    "with for by on upon towards toward about after than like against behind beside"
+    " near".split()
+)
+# Titles of rank that "the" alone can stand for ("the duchess", "the colonel"); not the
+# courtesy titles, kinship words or adjectives ("the lady", "the major part").
+RANK_TITLES = frozenset(
+    "doctor professor captain colonel lieutenant sergeant admiral reverend king queen"
+    " prince princess duke duchess count countess baron baroness squire inspector"
+    " earl marquis marchioness".split()
+)
+# How far back "the duchess" looks for the duchess last named, in characters.
+TITLE_REACH_CHARS = 20_000
 # Share of a name's mentions after a locative preposition that marks it as a place.
 PLACE_RATIO = 0.45
 _PRONOUN_RE = re.compile(r"\b(he|him|his|himself|she|her|hers|herself)\b|[.!?]")
@@ -118,6 +136,7 @@ def build_cast(
     if characters:
         cast.seed(characters)
     _merge(cast, raw, descriptions, text, in_quote)
+    _mark_titles(cast, text, in_quote)
     _mark_places(cast, text)
     _mark_families(cast)
     _mark_subjects(cast, text)
@@ -229,12 +248,45 @@ def _merge(
         cast.add_mention(start, end, cast.lookup_parts(hon, toks))
 
 
+def _mark_titles(cast: Cast, text: str, in_quote: Callable[[int], bool]) -> None:
+    """Count ``the duchess`` in the narration as a mention of the duchess named last
+    before it (or of the only one)."""
+    holders: dict[str, list[int]] = {}
+    for person in cast.people:
+        if person.title in RANK_TITLES and not person.place:
+            holders.setdefault(person.title, []).append(person.pid)
+    if not holders:
+        return
+    ordered = sorted(cast.mentions)
+    starts = [m[0] for m in ordered]
+    pattern = re.compile(r"\b[Tt]he\s+(" + "|".join(sorted(holders)) + r")\b")
+    found: list[tuple[int, int, int]] = []
+    for m in pattern.finditer(text):
+        if in_quote(m.start()):
+            continue
+        pids = holders[m.group(1)]
+        pid = pids[0] if len(pids) == 1 else None
+        lo = bisect.bisect_left(starts, m.start() - TITLE_REACH_CHARS)
+        for i in range(bisect.bisect_left(starts, m.start()) - 1, lo - 1, -1):
+            if ordered[i][2] in pids:
+                pid = ordered[i][2]
+                break
+        if pid is not None:
+            found.append((m.start(), m.end(), pid))
+    for start, end, pid in found:
+        cast.add_mention(start, end, pid)
+
+
 def _mark_subjects(cast: Cast, text: str) -> None:
-    """Remember which mentions open a sentence or clause (likely its subject)."""
+    """Remember which mentions open a sentence or clause (likely its subject) and
+    which follow a preposition (``a note to Ann``: not the subject)."""
     for start, _, _ in cast.mentions:
         before = text[max(0, start - 6) : start].rstrip()
         if not before or before[-1] in '.!?;"\n' or before.endswith((" and", " but")):
             cast.subjects.add(start)
+        words = text[max(0, start - 12) : start].split()
+        if words and words[-1].lower() in _PREPOSITIONS:
+            cast.objects.add(start)
 
 
 def _mark_places(cast: Cast, text: str) -> None:
@@ -269,7 +321,7 @@ def _infer_gender(cast: Cast, text: str) -> None:
     """Vote on each person's gender from titles, given names and following pronouns."""
     for person in cast.people:
         person.vote_from_names(GIVEN_NAME_GENDER, HONORIFICS)
-    for start, end, pid in cast.mentions:
+    for _start, end, pid in cast.mentions:
         if pid is None:
             continue
         for m in _PRONOUN_RE.finditer(text, end, min(len(text), end + 80)):

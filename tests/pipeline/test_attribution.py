@@ -13,6 +13,7 @@ from talecast.pipeline.attribution import attribute, lowest_confidence
 from talecast.pipeline.attribution.conversation import Turn
 from talecast.pipeline.attribution.resolve import Context, resolve_pronoun
 from talecast.pipeline.attribution.sequence import decode
+from talecast.pipeline.attribution.tags import tag_after
 from talecast.pipeline.attribution.vocatives import find_vocatives
 from talecast.pipeline.characters import build_cast
 from talecast.pipeline.dialogue import find_quotes
@@ -397,3 +398,179 @@ def test_attribute_gives_the_reply_to_whom_the_narration_turns_a_line() -> None:
         '"Not in this weather."'
     )
     assert _speakers(text)[-1] == "Anna Grey"
+
+
+def test_attribute_gives_a_pronoun_tag_of_the_other_sex_its_own_speaker() -> None:
+    text = (
+        "Tom Reed and Anna Grey came to the stile.\n\n"
+        '"The gate is shut," said Tom. Anna looked at the high wall. '
+        '"Then we must climb it," she said.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey"]
+
+
+def test_attribute_finds_a_man_for_said_he_when_none_was_named_lately() -> None:
+    filler = "The rain fell on the roofs of the town all that long grey day. " * 60
+    text = (
+        "Tom Reed came home to the farm. Tom Reed sat down.\n\n"
+        + filler
+        + "\n\nAnna Grey came in from the yard. Anna Grey shook her cloak.\n\n"
+        '"What weather," said Anna.\n\n'
+        '"It will clear by night," said he.'
+    )
+    assert _speakers(text)[-1] == "Tom Reed"
+
+
+def test_attribute_takes_a_titled_description_in_narration_for_the_speaker() -> None:
+    text = (
+        "The Duchess of Kent, Anna Grey and Mr. Reed sat by the fire. Mr. Reed read."
+        "\n\n"
+        '"It is cold," said Mr. Reed.\n\n'
+        '"Very cold," said Anna.\n\n'
+        'The duchess rose and looked out of the window. "Snow again!"'
+    )
+    assert _speakers(text)[-1] == "Duchess of Kent"
+
+
+def test_attribute_looks_for_he_only_inside_the_chapter() -> None:
+    text = (
+        "Mr. Reed sat in the study. Mr. Reed wrote letters. Mr. Reed rang the bell."
+        "\n\n"
+        '"Bring the lamp," said Mr. Reed.\n\n'
+        "CHAPTER II\n\n"
+        "Tom Hale came into the garden, where Anna Grey was reading.\n\n"
+        '"Good morning," said he.'
+    )
+    assert _speakers(text) == ["Mr. Reed", "Tom Hale"]
+
+
+def test_attribute_passes_over_a_name_after_a_preposition_for_he() -> None:
+    text = (
+        "Ned Hale had known Tom Reed since school. Ned Hale was the elder.\n\n"
+        "Ned Hale came home late that night. Sitting down at the desk, he wrote a "
+        "long letter to Tom Reed.\n\n"
+        '"Post this at once," he said.'
+    )
+    assert _speakers(text) == ["Ned Hale"]
+
+
+def test_attribute_reads_a_description_then_its_verb_after_a_quote() -> None:
+    text = (
+        "Tom Reed and Anna Grey met the Miller at the bridge.\n\n"
+        '"Good day," said Tom.\n\n'
+        '"A fine day," said Anna.\n\n'
+        '"Rain by night," the Miller added with a nod to them both.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey", "The Miller"]
+
+
+def test_attribute_does_not_take_the_one_turned_to_for_the_speaker() -> None:
+    text = (
+        "Ned Hale and Tom Reed stood at the gate.\n\n"
+        'Ned turned to Tom and said, "We must go before the rain."'
+    )
+    assert _speakers(text) == ["Ned Hale"]
+
+
+def test_attribute_gives_a_line_calling_papa_to_his_child() -> None:
+    text = (
+        "Anna Hale was seventeen. Anna Hale kept house, and Anna Hale read well; "
+        "Anna Hale was happy. Mr. Hale sat by the fire with Anna Hale, and Tom Reed "
+        "had come to dine.\n\n"
+        '"It is a cold night," said Tom Reed.\n\n'
+        '"Will you have more tea?" said Mr. Hale.\n\n'
+        '"Thank you, papa, I will."'
+    )
+    assert _speakers(text)[-1] == "Anna Hale"
+
+
+def test_attribute_gives_the_line_answered_with_sir_to_a_man() -> None:
+    text = (
+        "Tom Reed, Anna Grey and Kate Moss waited in the hall.\n\n"
+        '"Is the coach come?" said Tom.\n\n'
+        '"The coach is late," said Anna.\n\n'
+        '"It always is," said Kate.\n\n'
+        '"Shall I ask at the inn?"\n\n'
+        '"Yes, sir, if you would be so kind."'
+    )
+    assert _speakers(text)[3] == "Tom Reed"
+
+
+def test_attribute_counts_the_duchess_in_the_narration_as_a_mention() -> None:
+    text = (
+        "The Duchess of Kent and Anna Grey sat in the garden. Anna Grey had been "
+        "reading, and Anna Grey closed her book.\n\n"
+        "The duchess looked up at the sky and frowned.\n\n"
+        '"It will rain before night," said she.'
+    )
+    assert _speakers(text) == ["Duchess of Kent"]
+
+
+def test_attribute_keeps_the_title_of_a_name_after_a_capitalised_word() -> None:
+    text = (
+        "Mr. Hale and Mrs. Hale sat at breakfast with Tom Reed.\n\n"
+        'As Mrs. Hale observed, "The eggs are cold."'
+    )
+    assert _speakers(text) == ["Mrs. Hale"]
+
+
+def test_attribute_gives_the_answer_to_whom_the_narration_asked() -> None:
+    text = (
+        "Tom Reed, Anna Grey and Kate Moss sat at supper.\n\n"
+        '"The roads are bad," said Kate.\n\n'
+        '"Worse than last winter," said Tom.\n\n'
+        "Kate asked Anna quietly whether the coach had come.\n\n"
+        '"Not yet; it is always late."'
+    )
+    assert _speakers(text)[-1] == "Anna Grey"
+
+
+def test_attribute_gives_a_line_of_an_unnamed_porter_to_the_porter() -> None:
+    text = (
+        "Tom Reed and Anna Grey stopped at the gate of the mill.\n\n"
+        '"Is the miller in?" said Tom.\n\n'
+        '"I hope so," said Anna.\n\n'
+        '"Gone to market," answered the porter.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Anna Grey", "The porter"]
+
+
+def test_attribute_gives_a_line_about_my_mother_to_her_child() -> None:
+    text = (
+        "Kate Bell lived with Mrs. Bell at the mill. Kate Bell was kind; Kate Bell "
+        "sewed, and Kate Bell sang. Mrs. Bell was often ill. Anna Grey and Tom Reed "
+        "came to tea with Kate Bell.\n\n"
+        '"Where is everyone?" said Anna.\n\n'
+        '"Out in the rain," said Tom.\n\n'
+        '"My mother is lying down; she is not well today."'
+    )
+    assert _speakers(text)[-1] == "Kate Bell"
+
+
+def test_decode_lets_a_line_said_to_oneself_follow_the_same_speaker() -> None:
+    story = "Kate Moss and Anna Grey sat in the orchard. Kate Moss sang."
+    cast = build_cast(story, find_quotes(story))
+    kate, anna = cast.lookup("Kate Moss"), cast.lookup("Anna Grey")
+    turns = [
+        Turn(0, 0, 10, [0], speaker=kate, method="explicit"),
+        Turn(1, 10, 20, [1], speaker=anna, method="explicit"),
+        # "...," she said to herself.
+        Turn(2, 20, 30, [2], pick=anna, pick_confidence=0.6, aside=True),
+    ]
+    decode(turns, cast, [kate, anna])
+    assert turns[2].speaker == anna
+
+
+def test_tag_after_marks_a_line_said_to_oneself() -> None:
+    text = '"Too late," she said to herself.'
+    tag = tag_after(text, text.index(",") + 2, len(text))
+    assert tag is not None and tag.aside
+
+
+def test_attribute_gives_she_to_the_woman_named_after_a_sexless_speaker() -> None:
+    text = (
+        "The Countess of Kent came into the hall where the Porter stood.\n\n"
+        '"Your coach is late," said the Porter. The countess frowned at the clock. '
+        '"Then I shall wait," she said.'
+    )
+    assert _speakers(text) == ["The Porter", "Countess of Kent"]

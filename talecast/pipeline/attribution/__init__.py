@@ -30,9 +30,11 @@ from talecast.pipeline.attribution.resolve import (
 )
 from talecast.pipeline.attribution.sequence import decode
 from talecast.pipeline.attribution.vocatives import (
+    asked_person,
     find_vocatives,
     kin_addressees,
     narration_addressees,
+    own_relatives,
 )
 from talecast.pipeline.types import NARRATOR, Attribution, Character, Quote, Utterance
 
@@ -53,6 +55,11 @@ TOWARDS_REACH_CHARS = 400
 LEAD_IN_ENDS = (",", ":", "--", "\u2014")
 # ...searched for this far back, in characters.
 LEAD_IN_REACH_CHARS = 20_000
+# Heads of descriptions that name no one in particular ("said the voice").
+UNSPECIFIC_HEADS = frozenset(
+    "voice voices other others latter former one two three elder younger eldest"
+    " youngest first second last same rest child".split()
+)
 # Tag verbs of inner speech.
 THOUGHT_VERBS = frozenset({"thought", "thinks"})
 # A description becomes a known alias after this many lines by the same person.
@@ -93,6 +100,9 @@ def attribute(
             _clues(text, quotes, cast, conversation, learned)
             decode(conversation, cast, _recent(cast, conversation))
         learned = _learn_descriptions(conversations)
+    for conversation in conversations:
+        _other_voices(cast, conversation, own)
+        _strangers(cast, conversation, learned)
 
     utterances = _utterances(quotes, turns, own, cast)
     logger.info(
@@ -172,13 +182,13 @@ def _anchor(
     turn it towards someone (``She turned to Ann.``): that person is addressed too.
     """
     for k, turn in enumerate(conversation):
-        turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(
-            [quotes[qi].text for qi in turn.quotes], cast
-        )
+        texts = [quotes[qi].text for qi in turn.quotes]
+        turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(texts, cast)
+        turn.own_kin = own_relatives(texts)
         turn.tags = _turn_tags(text, quotes, turn)
         # "She turned to Ann." before a line: the line is said to Ann.
         since = conversation[k - 1].end if k else turn.start - TOWARDS_REACH_CHARS
-        lead = text[max(0, since) : quotes[turn.quotes[0]].start_char]
+        lead = text[max(turn.scene_start, since) : quotes[turn.quotes[0]].start_char]
         for pid in narration_addressees(lead, cast):
             if pid not in turn.vocatives:
                 turn.vocatives.append(pid)
@@ -223,6 +233,7 @@ def _clues(
                 found = (learned[tag.words], 0.6, tag.kind)
             turn.gender_hint = tag.gender
             turn.continues = tag.continues
+            turn.aside = tag.aside
             turn.replies = tag.replies
             if found is not None:
                 turn.pick, turn.pick_confidence, turn.pick_method = found
@@ -233,7 +244,9 @@ def _clues(
         turn.actor = found[0] if found is not None else None
         if turn.actor is None and (turn.after_narration or k == 0):
             since = conversation[k - 1].end if k else turn.start - SCENE_REACH_CHARS
-            clue = tg.actor(text, max(0, since), turn.start)
+            since = max(turn.scene_start, since)
+            turn.asked = asked_person(text[since : turn.start], cast)
+            clue = tg.actor(text, since, turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
             turn.scene_actor = found[0] if found is not None else None
 
@@ -257,6 +270,89 @@ def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:
         if n >= LEARN_MIN_USES and 2 * n >= sum(counter.values()):
             learned[words] = pid
     return learned
+
+
+def _other_voices(
+    cast: Cast,
+    conversation: list[conv.Turn],
+    own: dict[int, tuple[int, float, str]],
+) -> None:
+    """Give a quote its own speaker when its pronoun tag cannot mean the speaker of
+    its paragraph (``"…," said Tom. … "…," she said``), or, when that speaker's sex
+    is unknown, the narration since names someone of the pronoun's sex.
+    """
+    for k, turn in enumerate(conversation):
+        if turn.speaker is None:
+            continue
+        gender = cast.people[turn.speaker].gender
+        for qi, tag in turn.tags:
+            if qi in own or tag.kind != "pronoun":
+                continue
+            if gender == tag.gender:
+                continue
+            if gender == "unknown" and not _someone_else_between(cast, turn, tag):
+                continue
+            ctx = replace(
+                _context(conversation, k, turn.start), addressees=tuple(turn.vocatives)
+            )
+            pid, confidence = resolve_pronoun(cast, tag.gender, tag.position, ctx)
+            if pid is not None:
+                own[qi] = (pid, confidence, "pronoun")
+
+
+def _someone_else_between(cast: Cast, turn: conv.Turn, tag: tg.Tag) -> bool:
+    """True when, since the name tag before ``tag`` in the same paragraph, the
+    narration names another person of the pronoun's sex (``"…," said the Porter.
+    The countess frowned. "…," she said``)."""
+    named = [
+        t.position
+        for _, t in turn.tags
+        if t.kind == "name" and t.position < tag.position
+    ]
+    if not named:
+        return False
+    for _, pid in cast.mentions_before(tag.position, tag.position - max(named)):
+        if pid != turn.speaker and cast.people[pid].gender == tag.gender:
+            return True
+    return False
+
+
+def _strangers(
+    cast: Cast, conversation: list[conv.Turn], learned: dict[str, int]
+) -> None:
+    """Give a line tagged with a description nobody in the cast answers to (``said
+    the policeman``) to a new person of that name.
+
+    Descriptions that say only where a voice came from or which of several spoke
+    (``the voice``, ``the other``) are left to the turn-taking.
+    """
+    for turn in conversation:
+        tag = _first_clue_tag(turn)
+        if (
+            tag is None
+            or tag.kind != "description"
+            or turn.pick is not None
+            or turn.method in ("explicit", "narrator")
+            or tag.words in learned
+            or not _plain_description(tag.words)
+        ):
+            continue
+        words = tag.words[0].upper() + tag.words[1:]
+        pid = cast.lookup(words)
+        turn.speaker = cast.add_unknown(words) if pid is None else pid
+        turn.method, turn.confidence = "description", 0.5
+
+
+def _plain_description(words: str) -> bool:
+    """True for a short description of one person by a noun of their own: ``the
+    policeman``, ``a young soldier``; not ``the voice``, ``the other``, ``the``."""
+    parts = words.split()
+    return (
+        2 <= len(parts) <= 3
+        and parts[-1] not in UNSPECIFIC_HEADS
+        and parts[-1].isalpha()
+        and not parts[-1].endswith(("ly", "ing"))
+    )
 
 
 def _first_clue_tag(turn: conv.Turn) -> tg.Tag | None:
@@ -320,6 +416,7 @@ def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
         participants,
         addressed=addressed,
         following=following,
+        scene_start=conversation[k].scene_start,
     )
 
 
@@ -348,9 +445,11 @@ def _resolve(
 
 
 def _recent(cast: Cast, conversation: list[conv.Turn]) -> list[int]:
-    """People named in or just before a conversation's narration, most named first."""
+    """People named in or just before a conversation's narration, most named first;
+    nobody named before the scene break that opens its scene."""
     end = conversation[-1].end
-    reach = end - conversation[0].start + RECENT_REACH_CHARS
+    start = max(conversation[0].start - RECENT_REACH_CHARS, conversation[0].scene_start)
+    reach = end - start
     counts: Counter[int] = Counter(pid for _, pid in cast.mentions_before(end, reach))
     return [pid for pid, _ in counts.most_common()]
 

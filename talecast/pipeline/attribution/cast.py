@@ -114,6 +114,7 @@ class Cast:
     kept: set[int] = field(default_factory=set)
     _mention_starts: list[int] = field(default_factory=list)
     subjects: set[int] = field(default_factory=set)  # mention starts opening a clause
+    objects: set[int] = field(default_factory=set)  # mention starts after a preposition
 
     # -- building -----------------------------------------------------------------
 
@@ -345,6 +346,10 @@ class Cast:
     def subject_at(self, start: int) -> bool:
         """True when the mention at ``start`` opens a sentence or clause."""
         return start in self.subjects
+
+    def object_at(self, start: int) -> bool:
+        """True when the mention at ``start`` follows a preposition (``to Ann``)."""
+        return start in self.objects
 
     def name_of(self, pid: int) -> str:
         """The printed name of a person; they join the character list if not in it."""

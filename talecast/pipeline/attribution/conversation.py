@@ -7,6 +7,7 @@ one conversation and starts afresh in the next.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -35,19 +36,24 @@ class Turn:
     actor: int | None = None
     gender_hint: str = "unknown"  # the gender a pronoun or description tag gives
     continues: bool = False  # the tag's verb says the last speaker goes on
+    aside: bool = False  # the tag says the line is said to oneself
     replies: bool = False  # the tag's verb says someone answers the last speaker
     pick: int | None = None  # the person a pronoun, relation or description tag means
     pick_method: str = ""  # "pronoun", "relation" or "description"
     pick_confidence: float = 0.0
     tags: list[tuple[int, Tag]] = field(default_factory=list)  # (quote index, tag)
     kin: list[str] = field(default_factory=list)  # kinship words used as names
+    own_kin: list[str] = field(default_factory=list)  # "my mother": the speaker's own
     addressee_gender: str = "unknown"  # from "sir" or "madam" in the line
     after_narration: bool = False  # a paragraph of narration separates it from the last
     scene_actor: int | None = None  # subject of that narration paragraph
+    asked: int | None = None  # asked a question in the narration before: answers
+    scene_start: int = 0  # offset just after the last scene break before it
 
 
 def split_conversations(text: str, turns: list[Turn]) -> list[list[Turn]]:
-    """Cut the turns where narration or a scene break separates them."""
+    """Cut the turns where narration or a scene break separates them, and note
+    where each conversation's scene begins."""
     out: list[list[Turn]] = []
     current: list[Turn] = []
     for turn in turns:
@@ -61,4 +67,9 @@ def split_conversations(text: str, turns: list[Turn]) -> list[list[Turn]]:
         current.append(turn)
     if current:
         out.append(current)
+    breaks = [m.end() for m in SCENE_BREAK.finditer(text)]
+    for conversation in out:
+        k = bisect.bisect_right(breaks, conversation[0].start) - 1
+        for turn in conversation:
+            turn.scene_start = breaks[k] if k >= 0 else 0
     return out

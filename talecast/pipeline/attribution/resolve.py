@@ -25,6 +25,8 @@ NEAREST = 1.0
 FOLLOWING = 1.5
 # Weight of having been called by name in the line before.
 ADDRESSED = 2.5
+# Weight of a mention opening a clause; a name after a preposition loses as much.
+SUBJECT = 0.5
 # Weight of being a main character (share of all mentions) when resolving.
 PROMINENCE = 1.5
 
@@ -71,6 +73,7 @@ class Context:
     addressed: tuple[int, ...] = ()  # people the line before called by name
     replies: bool = False  # the verb says someone answers the last speaker
     following: int | None = None  # the named speaker of the turn after
+    scene_start: int = 0  # where the scene begins: no antecedent lies before it
 
 
 # TODO(#5): with several people of one sex named nearby, he/she is settled by recency
@@ -83,11 +86,11 @@ def resolve_pronoun(
     """The person ``he``/``she`` in a tag means, with a confidence.
 
     Candidates of that gender score for being named close before the tag (most in the
-    same paragraph, more as a sentence's subject), for being the speaker two turns
-    back in an alternating conversation, for being the last speaker when the verb
-    continues (``she added``), for taking part in the conversation, and a little for
-    being a main character; the last speaker loses points otherwise, and whoever the
-    line addresses by name is left out.
+    same paragraph, more as a sentence's subject, less after a preposition), for being
+    the speaker two turns back in an alternating conversation, for being the last
+    speaker when the verb continues (``she added``), for taking part in the
+    conversation, and a little for being a main character; the last speaker loses
+    points otherwise, and whoever the line addresses by name is left out.
     """
     scores: dict[int, float] = {}
 
@@ -96,7 +99,8 @@ def resolve_pronoun(
             scores[pid] = scores.get(pid, 0.0) + points
 
     nearest = True
-    for rank, (start, pid) in enumerate(cast.mentions_before(pos, PRONOUN_REACH_CHARS)):
+    reach = min(PRONOUN_REACH_CHARS, pos - ctx.scene_start)
+    for rank, (start, pid) in enumerate(cast.mentions_before(pos, reach)):
         if pid in scores and rank:
             continue
         if nearest and cast.people[pid].gender == gender:
@@ -109,7 +113,9 @@ def resolve_pronoun(
         else:
             add(pid, 1.0)
         if cast.subject_at(start):
-            add(pid, 0.5)
+            add(pid, SUBJECT)
+        elif cast.object_at(start):
+            add(pid, -SUBJECT)  # "a note to Ann": Ann is not who the text is about
     if ctx.before_previous != ctx.previous:
         add(ctx.before_previous, 2.0)
     for pid in ctx.participants:

@@ -1,9 +1,10 @@
 """Choose the speakers of a whole conversation at once.
 
 Each turn's clues (a named tag, a pronoun's gender, the person a pronoun or relation was
-resolved to, the subject of the narration around it, who it addresses) score every
-candidate; the order of turns adds what conversations usually do: speakers change from
-one paragraph to the next, two people alternate, and the person just addressed answers.
+resolved to, the subject of the narration around it, who it addresses, whose father it
+calls ``papa``) score every candidate; the order of turns adds what conversations
+usually do: speakers change from one paragraph to the next, two people alternate, and
+the person just addressed answers.
 A search over pairs of consecutive speakers (Viterbi, forwards and backwards) gives each
 turn the speaker of the best-scoring sequence; how far the best sequence with someone
 else at that turn falls behind sets the turn's confidence. Between otherwise equal
@@ -17,6 +18,7 @@ import math
 
 from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.conversation import Turn
+from talecast.pipeline.attribution.vocatives import kin_addressees
 
 # Scores (log-odds-like points) of the clues and habits described above.
 NAMED = 8.0  # an explicit tag names this person
@@ -31,16 +33,23 @@ UNKNOWN_GENDER = -1.0  # the person's gender is unknown but the tag has one
 SELF_ADDRESSED = -4.0  # the line calls this person by name: not its speaker
 ADDRESSED = 2.5  # the line before called this person by name
 REPLIED_TO = 0.5  # the line after calls this person by name
-POLITE_MISMATCH = -2.0  # the line before said "sir" and this person is a woman
+POLITE_MISMATCH = -2.0  # the line before or after said "sir" and this is a woman
+KIN_CALLER = 2.0  # "papa" or "my mother": this person's parent is in the cast
 SAME_AGAIN = -3.0  # the same person speaks two paragraphs running
-CONTINUES = 4.0  # ...unless the tag says so ("she added")
+CONTINUES = 4.0  # ...unless the tag says so ("she added", "she said to herself")
 ALTERNATES = 1.5  # the speaker of two turns back speaks again
 NARRATION_BETWEEN = 0.0  # share of those habits that survives a narration paragraph
 TIE_BREAK = 0.01  # between equals, someone a tag names in the conversation
 MAX_CANDIDATES = 8
 MARGIN_SCALE = 3.0  # points of lead over the runner-up that make a line fairly sure
+# How far back before a conversation someone of a tag's sex is looked for when no
+# candidate has it, in characters.
+GENDER_REACH_CHARS = 50_000
 
 _TAGGED = ("explicit", "narrator")
+# Kinship words that call a parent, and the titles of a married man or woman.
+PARENT_WORDS = frozenset({"papa", "mamma", "mama", "father", "mother"})
+MARRIED_TITLES = frozenset({"mr", "mrs"})
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +101,7 @@ def _candidates(conversation: list[Turn], cast: Cast, before: list[int]) -> list
     """Everyone with a clue in the conversation, then people named just before it."""
     seen: list[int] = []
     for turn in conversation:
-        for pid in (turn.speaker, turn.pick, turn.actor, turn.scene_actor):
+        for pid in (turn.speaker, turn.pick, turn.actor, turn.scene_actor, turn.asked):
             if pid is not None and pid not in seen:
                 seen.append(pid)
     # Someone only called by name joins when the narration shows them present: a
@@ -109,7 +118,29 @@ def _candidates(conversation: list[Turn], cast: Cast, before: list[int]) -> list
         known = person.spoke or person.mentions > 4
         if pid not in seen and not person.place and known:
             seen.append(pid)
+    for gender in _missing_genders(conversation, cast, seen):
+        pid = _last_of_gender(cast, gender, conversation[0].start)
+        if pid is not None:
+            seen.append(pid)
     return seen
+
+
+def _missing_genders(
+    conversation: list[Turn], cast: Cast, candidates: list[int]
+) -> list[str]:
+    """Sexes a tag gives (``said he``) that no candidate has."""
+    have = {cast.people[c].gender for c in candidates}
+    hinted = {t.gender_hint for t in conversation} & {"male", "female"}
+    return sorted(hinted - have)
+
+
+def _last_of_gender(cast: Cast, gender: str, pos: int) -> int | None:
+    """The person of ``gender`` named last before ``pos``, within reach."""
+    for _, pid in cast.mentions_before(pos, GENDER_REACH_CHARS):
+        person = cast.people[pid]
+        if person.gender == gender and not person.place:
+            return pid
+    return None
 
 
 def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
@@ -135,12 +166,30 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
         score += SCENE_ACTOR
     if c in turn.vocatives:
         score += SELF_ADDRESSED
+    if c == turn.asked:
+        score += ADDRESSED
+    kin = turn.kin + [w for w in turn.own_kin if w not in turn.kin]
+    if kin and _calls_relative(cast, c, kin):
+        score += KIN_CALLER
     if k > 0 and conv[k - 1].addressee_gender in ("male", "female"):
         if person.gender not in ("unknown", conv[k - 1].addressee_gender):
             score += POLITE_MISMATCH
     if k + 1 < len(conv) and c in conv[k + 1].vocatives:
         score += REPLIED_TO
+    if k + 1 < len(conv) and conv[k + 1].addressee_gender in ("male", "female"):
+        # "Yes, sir." answers a man: the line before was not a woman's.
+        if person.gender not in ("unknown", conv[k + 1].addressee_gender):
+            score += POLITE_MISMATCH
     return score
+
+
+def _calls_relative(cast: Cast, c: int, kin: list[str]) -> bool:
+    """True when ``c`` has the relative a line calls by a kinship word: a father for
+    ``papa`` (unless ``c`` is married: Mrs. X's Mr. X is her husband), a wife for
+    ``my dear wife`` (only when ``c`` is married)."""
+    married = cast.people[c].title in MARRIED_TITLES
+    words = [w for w in kin if (w in PARENT_WORDS) != married]
+    return bool(words) and bool(kin_addressees(cast, c, words))
 
 
 def _transition(
@@ -150,7 +199,7 @@ def _transition(
     score = 0.0
     weight = NARRATION_BETWEEN if conv[k].after_narration else 1.0
     if c == b:
-        if conv[k].continues:
+        if conv[k].continues or conv[k].aside:
             score += CONTINUES
         else:
             score += SAME_AGAIN if conv[k].replies else weight * SAME_AGAIN

@@ -33,14 +33,19 @@ TAG_WINDOW_CHARS = 160
 
 _HON = "|".join(sorted((h.capitalize() for h in HONORIFICS), key=len, reverse=True))
 _TOKEN = r"(?:O'|Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
-NAME_PATTERN = rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}(?:\s+(?:de\s+|De\s+)?{_TOKEN}){{0,2}}"
+# A title before a name opens a new name: "As Mrs. Hale" is "As", then "Mrs. Hale".
+_NOT_A_TITLE = rf"(?!(?:{_HON})\.?\s+[A-Z])"
+NAME_PATTERN = (
+    rf"(?:(?:{_HON})\.?\s+)?{_TOKEN}"
+    rf"(?:\s+(?:de\s+|De\s+)?{_NOT_A_TITLE}{_TOKEN}){{0,2}}"
+)
 _DESC = (
     r"(?:the|his|her|my|their|our|your|its|a|an|poor|little|old|young)"
     r"(?:\s+[A-Za-z][a-z'-]+){1,3}"
 )
 _DESC_STOP = frozenset(
     "to with in at and as who that which but or for from of on into upon by while when"
-    " then again now at quite very so too".split()
+    " then again now at quite very so too after before behind over".split()
 )
 _SUBJ = rf"(?P<subj>{NAME_PATTERN}|he|she|I|we|they|{_DESC})"
 _ADVERB = r"(?:\s+\w+ly|\s+then|\s+again|\s+now|\s+at\s+last|\s+at\s+length|\s+quickly)"
@@ -50,7 +55,10 @@ _VERB = r"(?P<verb>[a-z]+)"
 _PARTICLE = r"(?:\s+(?:in|out|on|up|forth|back|again|at\s+last|at\s+length|warmly))?"
 
 _AFTER_VERB_FIRST = re.compile(rf"{_LEAD}{_VERB}{_PARTICLE}{_ADVERB}?\s+{_SUBJ}\b")
-_AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_VERB}\b")
+# Subject first, the verb spelled out: a description may then be as long as it needs
+# ("the Queen added", "the old man said") without swallowing the verb.
+_SPEECH_VERB = "(?P<verb>" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + ")"
+_AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_SPEECH_VERB}\b")
 # "…," was Mr. Woodhouse's observation / was his only answer.
 _AFTER_NOUN_TAG = re.compile(
     rf"{_LEAD}(?:was|were)\s+"
@@ -61,14 +69,30 @@ _AFTER_NOUN_TAG = re.compile(
 _VERB_WORD = re.compile(r"\b(?:" + "|".join(sorted(SPEECH_VERBS)) + r")\b")
 _SUBJ_ANY = re.compile(rf"(?P<subj>{NAME_PATTERN}|\b[Hh]e\b|\b[Ss]he\b|\bI\b)")
 _SUBJ_NEXT = re.compile(rf"\s+(?:\w+ly\s+)?(?P<subj>{NAME_PATTERN}|he|she|I)\b")
+# Words after which a name is an object, not the subject of a speech verb ("by",
+# "for" and "of" may bring in the one who speaks: "roused by Tom's saying", "for Tom
+# to say", "the voice of Tom saying").
+OBJECT_PREPOSITIONS = frozenset(
+    "to at with from on upon into towards toward about after than like against behind"
+    " beside near".split()
+)
+# After such a name, what keeps it the one acting: "Tom's saying", "Tom, who said".
+_STILL_ACTS = re.compile(r"['\u2019]s\b|,\s*who\b")
+# "...," she said to herself / he muttered, half to himself.
+_TO_ONESELF = re.compile(
+    r"[\s,]*(?:\w+ly\s+|half\s+)?to\s+(?:her|him|it|them|my|your)sel(?:f|ves)\b"
+)
 # A tag before a quote must end this close to the quote, in characters.
 BEFORE_REACH_CHARS = 90
 _SUBJECT_START = re.compile(
-    rf"^\s*(?P<subj>(?:His|Her)\s+[a-z]+|{NAME_PATTERN}|He|She|I)\b(?!\.)"
+    rf"^\s*(?P<subj>(?:His|Her|The)\s+[a-z]+|{NAME_PATTERN}|He|She|I)\b(?!\.)"
 )
 _OPENING_PHRASE = re.compile(r"\s*[A-Z][^,.;:!?\"]{0,40},\s*")
 _SENTENCE_END = re.compile(r"(?<!Mr)(?<!Mrs)(?<!Ms)(?<!Dr)(?<!St)[.!?]\s+(?=[A-Z\"'])")
 
+
+# Kinds of subject that make the narration's actor.
+_ACTOR_KINDS = frozenset({"name", "pronoun", "narrator", "relation", "description"})
 
 _DESC_HEADS = frozenset(
     "the his her my their our your its a an poor little old young".split()
@@ -85,6 +109,7 @@ class Tag:
     position: int = 0  # offset of the subject in the text
     before: bool = False  # the tag stands before the quote
     verb: str = ""  # the speech verb, lower case
+    aside: bool = False  # said to oneself ("she said to herself")
 
     @property
     def replies(self) -> bool:
@@ -112,7 +137,8 @@ def tag_after(text: str, start: int, stop: int) -> Tag | None:
         if m and m.group("verb") in SPEECH_VERBS:
             tag = _classify(m.group("subj"), start + m.start("subj"))
             if tag is not None:
-                return replace(tag, verb=m.group("verb"))
+                aside = _TO_ONESELF.match(window, m.end()) is not None
+                return replace(tag, verb=m.group("verb"), aside=aside)
     return None
 
 
@@ -132,16 +158,28 @@ def tag_before(text: str, start: int, stop: int) -> Tag | None:
         return None if tag is None else replace(tag, verb=verb.group(0))
     subjects = list(_SUBJ_ANY.finditer(last, 0, verb.start()))
     for m in reversed(subjects):
+        if _spoken_to(last, m):
+            continue  # "He turned to Tom and said": Tom is spoken to
         tag = _classify(m.group("subj"), offset + m.start("subj"), before=True)
         if tag is not None:
             return replace(tag, verb=verb.group(0))
     return None
 
 
+def _spoken_to(text: str, m: re.Match[str]) -> bool:
+    """True when the subject candidate ``m`` is the object of a preposition
+    (``turned to Tom``), unless it still acts: ``Tom's saying``, ``Tom, who said``."""
+    words = text[max(0, m.start("subj") - 12) : m.start("subj")].split()
+    if not words or words[-1].lower() not in OBJECT_PREPOSITIONS:
+        return False
+    return _STILL_ACTS.match(text, m.end("subj")) is None
+
+
 def actor(text: str, start: int, stop: int) -> Tag | None:
     """The subject of the narration before a quote: its last sentence, else its first.
 
-    A name, ``he``/``she`` or a relation (``her father began his inquiries``).
+    A name, ``he``/``she``, a relation (``her father began his inquiries``) or a
+    description (``the duchess rose``).
     """
     window = text[max(start, stop - 400) : stop]
     sentences = [x for x in _SENTENCE_END.split(window) if x.strip()]
@@ -159,8 +197,8 @@ def actor(text: str, start: int, stop: int) -> Tag | None:
             continue
         position = text.find(m.group("subj"), start, stop)
         tag = _classify(m.group("subj"), max(position, start), before=True)
-        if tag is not None and tag.kind in ("name", "pronoun", "narrator", "relation"):
-            kind = "relation" if tag.kind == "relation" else "actor"
+        if tag is not None and tag.kind in _ACTOR_KINDS:
+            kind = tag.kind if tag.kind in ("relation", "description") else "actor"
             return Tag(kind, tag.words, tag.gender, tag.position, True)
     return None
 

@@ -3,7 +3,8 @@
 The person addressed is rarely the speaker and often answers next. Besides names, a
 line may address a relative (``papa``, ``mamma``), resolved once its speaker is known,
 or someone by a polite form (``sir``, ``madam``) that tells only their gender; and
-the narration before a line may turn it towards someone (``she turned to Ann``).
+the narration before a line may turn it towards someone (``she turned to Ann``) or ask
+someone a question in reported speech that the line answers (``he asked Ann whether``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ _TOWARDS_RE = re.compile(
     rf"addressed|looking\s+at|looked\s+at)\s+(?P<name>{NAME_PATTERN})"
 )
 
+# Narration that asks someone a question in reported speech: they answer next.
+_ASKED_RE = re.compile(
+    rf"\b(?:asked|inquired\s+of|enquired\s+of)\s+(?P<name>{NAME_PATTERN})"
+    r"(?:\s+\w+ly)?\s+(?:whether|if|what|how|why|who|where|when|which)\b"
+)
 # Words of endearment the name pattern takes in at a line's start ("Dear Tom!").
 _ENDEARMENT = re.compile(r"^(?:(?:Dear|Dearest|My|Oh|O|Ah)\s+)+")
 
@@ -84,6 +90,34 @@ def narration_addressees(narration: str, cast: Cast) -> list[int]:
         pid = cast.lookup(m.group("name"))
         if pid is not None and pid not in found:
             found.append(pid)
+    return found
+
+
+# A parent or spouse the line speaks of as the speaker's own, addressed or not.
+_MY_KIN_RE = re.compile(
+    r"\b[Mm]y\s+(?:(?:dear|poor|good)\s+)?"
+    r"(?P<kin>papa|mamma|mama|father|mother|husband|wife)\b"
+)
+
+
+def own_relatives(texts: list[str]) -> list[str]:
+    """Kinship words a line uses of the speaker's own family (``my mother``)."""
+    found: list[str] = []
+    for text in texts:
+        for m in _MY_KIN_RE.finditer(text):
+            if m.group("kin") not in found:
+                found.append(m.group("kin"))
+    return found
+
+
+def asked_person(narration: str, cast: Cast) -> int | None:
+    """The person the narration last asks a reported question (``Tom asked Ann
+    whether she had seen it``): the one who answers in the next line."""
+    found = None
+    for m in _ASKED_RE.finditer(narration):
+        pid = cast.lookup(m.group("name"))
+        if pid is not None:
+            found = pid
     return found
 
 

@@ -42,6 +42,7 @@ def test_export_writes_every_format_beside_narration(exported):
         "transcript.srt",
         "words.json",
         "report.json",
+        "qa.json",
         "stems/Narrator.flac",
         "stems/Alice.flac",
         "stems/Bob.flac",

@@ -535,6 +535,23 @@ def test_attribute_gives_a_line_of_an_unnamed_porter_to_the_porter() -> None:
     assert _speakers(text) == ["Tom Reed", "Anna Grey", "The porter"]
 
 
+def test_an_unnamed_speaker_takes_the_sex_a_pronoun_gives_the_noun() -> None:
+    from talecast.pipeline.attribution import attribute
+
+    text = (
+        "Tom Reed and Anna Grey waited at the gate of the mill. A porter came out,"
+        " wiping the flour from her arms.\n\n"
+        '"Is the miller in?" said Tom.\n\n'
+        '"Gone to market," answered the porter.\n\n'
+        "A carter crossed the yard. Nobody spoke to him.\n\n"
+        '"Mind the wheel," called the carter.\n\n'
+        '"Thank you," said Anna.'
+    )
+    genders = {c.name: c.gender for c in attribute(text).characters}
+    assert genders["The porter"] == "female"
+    assert genders["The carter"] == "unknown"  # "him" is in another sentence
+
+
 def test_attribute_gives_a_line_about_my_mother_to_her_child() -> None:
     text = (
         "Kate Bell lived with Mrs. Bell at the mill. Kate Bell was kind; Kate Bell "

@@ -15,12 +15,14 @@ through family names, the subject of the narration, the people a line addresses
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import replace
 
 from talecast.pipeline.attribution import conversation as conv
 from talecast.pipeline.attribution import tags as tg
 from talecast.pipeline.attribution.cast import Cast
+from talecast.pipeline.attribution.lexicon import PRONOUN_GENDER
 from talecast.pipeline.attribution.resolve import (
     Context,
     resolve_description,
@@ -36,7 +38,14 @@ from talecast.pipeline.attribution.vocatives import (
     narration_addressees,
     own_relatives,
 )
-from talecast.pipeline.types import NARRATOR, Attribution, Character, Quote, Utterance
+from talecast.pipeline.types import (
+    NARRATOR,
+    Attribution,
+    Character,
+    Gender,
+    Quote,
+    Utterance,
+)
 
 __all__ = ["attribute", "lowest_confidence"]
 
@@ -55,6 +64,10 @@ TOWARDS_REACH_CHARS = 400
 LEAD_IN_ENDS = (",", ":", "--", "\u2014")
 # ...searched for this far back, in characters.
 LEAD_IN_REACH_CHARS = 20_000
+# How far before a stranger's first line a pronoun may tell their sex, in characters.
+DESCRIPTION_GENDER_REACH_CHARS = 3000
+_PRONOUN = re.compile(r"\b(his|him|himself|he|her|hers|herself|she)\b", re.IGNORECASE)
+_NAME_WORD = re.compile(r"(?<![.!?]\s)\b[A-Z][a-z]+")
 # Heads of descriptions that name no one in particular ("said the voice").
 UNSPECIFIC_HEADS = frozenset(
     "voice voices other others latter former one two three elder younger eldest"
@@ -102,7 +115,7 @@ def attribute(
         learned = _learn_descriptions(conversations)
     for conversation in conversations:
         _other_voices(cast, conversation, own)
-        _strangers(cast, conversation, learned)
+        _strangers(text, cast, conversation, learned)
 
     utterances = _utterances(quotes, turns, own, cast)
     logger.info(
@@ -318,7 +331,7 @@ def _someone_else_between(cast: Cast, turn: conv.Turn, tag: tg.Tag) -> bool:
 
 
 def _strangers(
-    cast: Cast, conversation: list[conv.Turn], learned: dict[str, int]
+    text: str, cast: Cast, conversation: list[conv.Turn], learned: dict[str, int]
 ) -> None:
     """Give a line tagged with a description nobody in the cast answers to (``said
     the policeman``) to a new person of that name.
@@ -339,8 +352,34 @@ def _strangers(
             continue
         words = tag.words[0].upper() + tag.words[1:]
         pid = cast.lookup(words)
-        turn.speaker = cast.add_unknown(words) if pid is None else pid
+        if pid is None:
+            pid = cast.add_unknown(words)
+            person = cast.people[pid]
+            if person.gender == "unknown":
+                person.gender = _description_gender(text, tag.words.split()[-1], turn)
+        turn.speaker = pid
         turn.method, turn.confidence = "description", 0.5
+
+
+def _description_gender(text: str, head: str, turn: conv.Turn) -> Gender:
+    """The sex of someone known only by a noun, from the pronoun that follows the noun
+    in its own sentence ("a tall stranger stood there, rain running from his hat"),
+    with no name in between; looked for up to the end of the turn."""
+    window = text[max(0, turn.start - DESCRIPTION_GENDER_REACH_CHARS) : turn.end]
+    votes: Counter[str] = Counter()
+    for m in re.finditer(
+        rf"\b{re.escape(head)}\b([^.!?;\"\u201c\u201d]{{0,100}})", window
+    ):
+        rest = m.group(1)
+        pronoun = _PRONOUN.search(rest)
+        if pronoun and not _NAME_WORD.search(rest[: pronoun.start()]):
+            votes[PRONOUN_GENDER[pronoun.group(1).lower()]] += 1
+    male, female = votes["male"], votes["female"]
+    if male > female:
+        return "male"
+    if female > male:
+        return "female"
+    return "unknown"
 
 
 def _plain_description(words: str) -> bool:

@@ -29,6 +29,18 @@ def _dialogue(plan):
     return [ln for ln in plan.lines if ln.kind == "dialogue"]
 
 
+def _reassigned(document, start_char, speaker, keep_voices=None):
+    """The fast plan with the quote at ``start_char`` given to ``speaker``."""
+    return plan_story(
+        document,
+        RenderOptions(
+            profile="fast",
+            corrections={"speakers": [{"start_char": start_char, "speaker": speaker}]},
+            keep_voices=keep_voices,
+        ),
+    )
+
+
 def test_parse_reads_the_json_form_and_round_trips():
     raw = {
         "speakers": [
@@ -118,15 +130,7 @@ def test_a_corrected_quote_changes_speaker_and_voice_and_nothing_else(
 
 def test_a_quote_given_to_the_narrator_is_read_as_narration(document, plain_plan):
     first = _dialogue(plain_plan)[0]
-    plan = plan_story(
-        document,
-        RenderOptions(
-            profile="fast",
-            corrections={
-                "speakers": [{"start_char": first.start_char, "speaker": "Narrator"}]
-            },
-        ),
-    )
+    plan = _reassigned(document, first.start_char, "Narrator")
     assert first.start_char not in {ln.start_char for ln in _dialogue(plan)}
     narrated = next(ln for ln in plan.lines if ln.start_char == first.start_char)
     assert narrated.kind == "narration" and narrated.speaker == "Narrator"
@@ -136,18 +140,8 @@ def test_a_quote_given_to_the_narrator_is_read_as_narration(document, plain_plan
 
 def test_a_new_name_joins_the_cast_with_a_voice_of_its_own(document, plain_plan):
     first = _dialogue(plain_plan)[0]
-    plan = plan_story(
-        document,
-        RenderOptions(
-            profile="fast",
-            corrections={
-                "speakers": [
-                    {"start_char": first.start_char, "speaker": "The Stranger"}
-                ]
-            },
-            keep_voices={n: e.voice_id for n, e in plain_plan.cast.items()},
-        ),
-    )
+    kept = {n: e.voice_id for n, e in plain_plan.cast.items()}
+    plan = _reassigned(document, first.start_char, "The Stranger", kept)
     assert plan.cast["The Stranger"].lines == 1
     others = {e.voice_id for n, e in plan.cast.items() if n != "The Stranger"}
     assert plan.cast["The Stranger"].voice_id not in others

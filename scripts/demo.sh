@@ -9,5 +9,5 @@ export TALECAST_DATA_DIR=${TALECAST_DATA_DIR:-$PWD/.talecast-data}
 echo "demo: out/demo/narration.flac, out/demo/dialogue.flac, out/demo/transcript.json"
 KEY=$(.venv/bin/talecast keys create --name demo | tail -n 1)
 echo "demo: API key: $KEY"
-echo "demo: serving on http://127.0.0.1:${PORT:-8000}/apis (docs at /docs); Ctrl-C stops"
+echo "demo: serving on http://127.0.0.1:${PORT:-8000}/apis (Studio at /studio, docs at /docs); Ctrl-C stops"
 exec .venv/bin/talecast serve --host 127.0.0.1 --port "${PORT:-8000}"

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg flite sox libsndfile1 redis-server postgresql)
+# chromium only for the Studio page's browser test.
+APT_PACKAGES=(ffmpeg flite sox libsndfile1 redis-server postgresql chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -18,6 +18,7 @@ from talecast.api import (
     routes_files,
     routes_setup,
     routes_stories,
+    studio,
 )
 from talecast.api.deps import app_state
 from talecast.api.errors import install_error_handlers
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(routes_setup.router)
     app.include_router(api)
     app.include_router(_service_router())
+    app.include_router(studio.router)
 
     install_error_handlers(app)
     app.add_middleware(

@@ -19,6 +19,7 @@ from talecast.api.errors import FieldError
 from talecast.api.schemas import (
     BulkStoriesRunsResults,
     RunIDsRequestPayload,
+    StoryRunOut,
     StoryStatusOut,
 )
 from talecast.api.state import (
@@ -94,6 +95,53 @@ async def stream_story_status(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get(
+    "/story-runs",
+    response_model=list[StoryRunOut],
+    tags=["Stories"],
+    summary="List Story Runs",
+)
+def list_story_runs(
+    account: AccountId,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[StoryRunOut]:
+    """The caller's story runs, newest first: ids, title, status (``SETUP`` for a run
+    set up for editing and not rendered), progress and the run a correction was of."""
+    with state.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                Story.run_id,
+                Story.task_id,
+                Story.title,
+                Story.upload_name,
+                Story.status,
+                Story.stage,
+                Story.progress,
+                Story.created_at,
+                Story.corrects_run_id,
+            )
+            .where(Story.account_id == account)
+            .order_by(Story.run_id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        StoryRunOut(
+            run_id=row.run_id,
+            task_id=row.task_id,
+            title=row.title or row.upload_name,
+            status="SETUP"
+            if row.status == StoryStatus.SETUP.value
+            else PUBLIC_STATUS[row.status],
+            stage=row.stage,
+            progress=round(row.progress, 1),
+            created_at=row.created_at,
+            corrects_run_id=row.corrects_run_id,
+        )
+        for row in rows
+    ]
 
 
 def story_status(state: AppState, account: int, task_id: str) -> StoryStatusOut:

@@ -239,3 +239,16 @@ class SetupStoryOut(BaseModel):
         default_factory=dict, description="speaker -> voice id"
     )
     lines: int = 0
+
+
+class StoryRunOut(BaseModel):
+    """One of the caller's runs, as ``GET /story-runs`` lists it."""
+
+    run_id: int
+    task_id: str
+    title: str | None = None
+    status: str = Field(description="PENDING, SUCCESS, ERROR, TIMEOUT or SETUP")
+    stage: str = ""
+    progress: float = 0.0
+    created_at: float = Field(description="Unix seconds")
+    corrects_run_id: int | None = None

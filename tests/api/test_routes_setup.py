@@ -231,3 +231,19 @@ def test_full_cast_mode_through_setup_and_render(setup_env):
     assert "dropped_tags.json" in {
         f["name"] for f in _files(env, run_id).json()["files"]
     }
+
+
+def test_story_runs_lists_the_callers_runs_newest_first(setup_env):
+    env = setup_env
+    run_id = env.sdk.story.setup_story(
+        file=STORY.encode(), source_language=1, title="Listed"
+    ).run_id
+    runs = env.client.get("/apis/story-runs", headers={"x-api-key": env.key}).json()
+    assert runs[0]["run_id"] == run_id and runs[0]["status"] == "SETUP"
+    assert runs[0]["title"] == "Listed"
+    assert [r["run_id"] for r in runs] == sorted(
+        (r["run_id"] for r in runs), reverse=True
+    )
+    others = env.client.get("/apis/story-runs", headers={"x-api-key": env.other_key})
+    assert others.status_code == 200 and others.json() == []
+    assert env.client.get("/apis/story-runs").status_code == 401

@@ -1,0 +1,99 @@
+"""The Studio page in a real browser (Debian's chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from liveserver import STORY, LiveServer
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed (scripts/setup.sh installs it)")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+        )
+        yield launched
+        launched.close()
+
+
+def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
+    server = LiveServer(tmp_path).start()
+    try:
+        key = server.create_key("studio")
+        page = browser.new_page()  # type: ignore[attr-defined]
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server.url + "/studio")
+
+        page.fill("#key", "not-a-key")
+        page.click("#use-key")
+        expect(page.locator("#key-status")).to_contain_text("401")
+
+        page.fill("#key", key)
+        page.click("#use-key")
+        expect(page.locator("#key-status")).to_have_text("0 run(s)")
+
+        page.set_input_files(
+            "#file",
+            files=[
+                {
+                    "name": "story.txt",
+                    "mimeType": "text/plain",
+                    "buffer": STORY.encode(),
+                }
+            ],
+        )
+        page.fill("#title", "The lamp")
+        page.click("#setup-button")
+        page.wait_for_selector("#script tbody tr.dialogue")
+        assert "set up, not rendered" in page.inner_text("#run-status")
+        speakers = page.locator("#script input.speaker")
+        assert speakers.count() >= 3
+        who = page.locator('input[aria-label="speaker of: Who is there?"]')
+        assert who.input_value() == "Mary"
+        who.fill("The Stranger")
+        who.dispatch_event("change")
+        assert page.inner_text("#pending") == "1 change(s)"
+
+        page.click("#apply")
+        expect(page.locator("#run-status")).to_have_text(
+            re.compile(r"^rendered as run \d+$"), timeout=90_000
+        )
+        run_id = int(page.inner_text("#run-status").rsplit(" ", 1)[1])
+        # The page shows the rendered script with times and the narration to listen to.
+        assert page.locator("#script td.time").first.inner_text() != ""
+        src = page.get_attribute("#player", "src") or ""
+        assert "/narration.flac" in src and httpx.get(src).status_code == 200
+        assert (
+            page.locator('input[aria-label="speaker of: Who is there?"]').input_value()
+            == "The Stranger"
+        )
+        # Listening to a line plays the narration from that line's start.
+        page.locator("#script td.time").nth(1).click()
+        page.wait_for_timeout(1500)
+        assert page.eval_on_selector("#player", "p => p.currentTime") > 0
+
+        result = httpx.get(
+            f"{server.url}/apis/story-result/{run_id}",
+            params={"include_transcript": "true"},
+            headers={"x-api-key": key},
+        ).json()
+        speaker = {i["text"]: i["speaker"] for i in result["transcript"]}
+        assert speaker["Who is there?"] == "The Stranger"
+        assert page.locator("#runs-table tbody tr").count() == 1
+        assert "The lamp" in page.inner_text("#runs-table")
+        assert errors == []
+    finally:
+        server.stop()

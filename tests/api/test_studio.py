@@ -66,6 +66,15 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         who.fill("The Stranger")
         who.dispatch_event("change")
         assert page.inner_text("#pending") == "1 change(s)"
+        # A voice for Tom from the catalogue, by name in the cast table.
+        voices = httpx.get(
+            f"{server.url}/apis/list-voices", headers={"x-api-key": key}
+        ).json()
+        tom = page.locator('select[aria-label="voice of Tom"]')
+        current_voice = int(tom.input_value())
+        chosen = next(v["id"] for v in voices if v["id"] != current_voice)
+        tom.select_option(str(chosen))
+        assert page.inner_text("#pending") == "2 change(s)"
 
         page.click("#apply")
         expect(page.locator("#run-status")).to_have_text(
@@ -92,6 +101,13 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         ).json()
         speaker = {i["text"]: i["speaker"] for i in result["transcript"]}
         assert speaker["Who is there?"] == "The Stranger"
+        files = httpx.get(
+            f"{server.url}/apis/story-result/{run_id}/files", headers={"x-api-key": key}
+        ).json()["files"]
+        cast_url = next(f["url"] for f in files if f["name"] == "cast.json")
+        assert httpx.get(cast_url).json()["Tom"]["voice_id"] == chosen
+        shown = page.locator('select[aria-label="voice of Tom"]').input_value()
+        assert int(shown) == chosen
         assert page.locator("#runs-table tbody tr").count() == 1
         assert "The lamp" in page.inner_text("#runs-table")
         assert errors == []

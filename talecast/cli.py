@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conv.add_argument("--cache-dir", help="line cache (default: DATA_DIR/cache)")
     conv.add_argument(
-        "--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems,qa"
+        "--export", help="comma list: mp3,m4b,opus,vtt,srt,words,stems,qa,epub"
     )
     conv.add_argument("--master", choices=["acx", "podcast", "r128"])
     conv.add_argument(

@@ -39,6 +39,7 @@ CONTENT_TYPES = {
     ".vtt": "text/vtt",
     ".srt": "application/x-subrip",
     ".json": "application/json",
+    ".epub": "application/epub+zip",
 }
 
 

@@ -46,8 +46,8 @@ UPLOAD_PATHS = frozenset({"/apis/story", "/apis/story-setup"})
 MAX_BODY_BYTES = 16 * 2**20  # any other request body
 EXPORT_FORMATS_HELP = (
     "Extra files to make, as a comma list of mp3, m4b, opus, vtt, srt, words, stems, "
-    "qa (a listening check with offline speech recognition); WebVTT, SRT and word "
-    "timings are always made"
+    "qa (a listening check with offline speech recognition), epub (a read-along EPUB 3 "
+    "with Media Overlays); WebVTT, SRT and word timings are always made"
 )
 MASTER_HELP = "Mastering profile for the exported audio: acx, podcast or r128"
 DROP_TAGS_HELP = (

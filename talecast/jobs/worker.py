@@ -61,6 +61,7 @@ DELIVERABLE_NAMES = (
     "narration.mp3",
     "narration.m4b",
     "narration.opus",
+    "narration.epub",
     "transcript.vtt",
     "transcript.srt",
     "words.json",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from talecast.pipeline.script import Line
+from talecast.pipeline.script import PAUSE_PARAGRAPH_MS, Line
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class Segment:
     end_char: int = 0
     confidence: float = 1.0  # of the attribution; 1.0 for narration
     method: str = ""  # how the speaker was decided ("explicit", "corrected", ...)
+    paragraph: bool = False  # the line opens a paragraph (or is a heading)
 
 
 @dataclass
@@ -110,6 +111,9 @@ def assemble(
                     line.end_char,
                     line.confidence,
                     line.method,
+                    line.kind == "heading"
+                    or line.pause_before_ms >= PAUSE_PARAGRAPH_MS
+                    or index == 0,
                 )
             )
             bounds = chapter_bounds.setdefault(line.chapter, [position, 0])

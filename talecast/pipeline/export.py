@@ -21,7 +21,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from talecast.pipeline.mastering import (
     master_chapter,
     measure,
 )
+from talecast.pipeline.overlay import EPUB_NAME, write_overlay_epub
 from talecast.pipeline.rundir import Run, cover_path, load_run
 from talecast.pipeline.stems import safe_file_name, write_stems
 from talecast.pipeline.timedtext import (
@@ -51,7 +52,7 @@ from talecast.pipeline.timedtext import (
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMATS = ("mp3", "m4b", "opus", "vtt", "srt", "words", "stems", "qa")
+EXPORT_FORMATS = ("mp3", "m4b", "opus", "vtt", "srt", "words", "stems", "qa", "epub")
 AUDIO_FORMATS = ("mp3", "m4b", "opus")
 OUTPUT_NAMES = {
     "mp3": "narration.mp3",
@@ -115,6 +116,8 @@ def export_run(
     run = load_run(Path(run_dir))
     notify = progress or (lambda fraction, message: None)
     audio_formats = [f for f in wanted if f in AUDIO_FORMATS]
+    if "epub" in wanted and "mp3" not in audio_formats:
+        audio_formats.append("mp3")  # the read-along book carries the MP3
     logger.info(
         "export %s: formats %s, master %s", run.run_dir.name, ",".join(wanted), master
     )
@@ -164,6 +167,17 @@ def export_run(
     items = [_map_item(item, sections, shifted) for item in run.items]
     titles = [c.title for c in run.chapters]
     outputs.update(_write_timed_text(run, wanted, items, titles))
+    if "epub" in wanted:
+        notify(0.88, "writing the read-along EPUB")
+        epub = write_overlay_epub(
+            run.run_dir / EPUB_NAME,
+            items,
+            titles,
+            targets["mp3"],
+            run.sample_rate_hz,
+            run.meta,
+        )
+        outputs[EPUB_NAME] = epub
     if "stems" in wanted:
         notify(0.9, "writing stems")
         stems = write_stems(run.narration_path, run.items, run.run_dir / STEMS_DIR)
@@ -354,12 +368,10 @@ def _section_of(sample: int, sections: list[_Section]) -> _Section:
 def _map_item(item: TimedItem, sections: list[_Section], shifted: bool) -> TimedItem:
     first = _section_of(item.start_sample, sections)
     last = _section_of(max(item.start_sample, item.end_sample - 1), sections)
-    return TimedItem(
-        _map_sample(item.start_sample, first, shifted),
-        _map_sample(item.end_sample, last, shifted),
-        item.text,
-        item.speaker,
-        item.chapter,
+    return replace(
+        item,
+        start_sample=_map_sample(item.start_sample, first, shifted),
+        end_sample=_map_sample(item.end_sample, last, shifted),
     )
 
 

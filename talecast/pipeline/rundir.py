@@ -83,6 +83,8 @@ def load_run(run_dir: Path) -> Run:
                 str(s["text"]),
                 str(s["speaker"]),
                 max(0, bisect.bisect_right(starts, int(s["start_sample"])) - 1),
+                str(s.get("kind", "narration")),
+                bool(s.get("paragraph", False)),
             )
             for s in segments
         ]

@@ -33,6 +33,8 @@ class TimedItem:
     text: str
     speaker: str
     chapter: int = 0
+    kind: str = "narration"  # or "dialogue"
+    paragraph: bool = False  # opens a paragraph of the text
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exports]:
     try:
         requests = [
             {"export_formats": "mp3, VTT, qa"},
-            {"export_formats": "mp3,stems", "master": "ACX"},
+            {"export_formats": "mp3,stems,epub", "master": "ACX"},
         ]
         run_ids = []
         for fields in requests:
@@ -138,6 +138,9 @@ def test_mastered_run_links_stems_and_per_chapter_acx_files(exports: Exports) ->
     stems = [name for name in files if name.startswith("stems/")]
     acx = [name for name in files if name.startswith("acx/")]
     assert {"stems/Mary.flac", "stems/Tom.flac"} <= set(stems)
+    assert files["narration.epub"]["content_type"] == "application/epub+zip"
+    epub = exports.client.get(str(files["narration.epub"]["url"]))
+    assert epub.status_code == 200 and epub.content[:2] == b"PK"
     assert sorted(acx) == [
         "acx/00 Opening Credits.mp3",
         "acx/1 Chapter 1.mp3",

@@ -43,6 +43,7 @@ def test_export_writes_every_format_beside_narration(exported):
         "words.json",
         "report.json",
         "qa.json",
+        "narration.epub",
         "stems/Narrator.flac",
         "stems/Alice.flac",
         "stems/Bob.flac",

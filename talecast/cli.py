@@ -174,6 +174,45 @@ def _cmd_qa(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_names(args: argparse.Namespace) -> int:
+    from talecast.pipeline.pronunciation import pronunciation_sheet, sheet_json
+    from talecast.pipeline.reading import read_story_file
+
+    document = read_story_file(args.story)
+    entries = pronunciation_sheet(document.text)
+    if args.output:
+        Path(args.output).write_text(
+            json.dumps(sheet_json(entries), ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    if args.preview:
+        _preview_words(entries, Path(args.preview), args.narrator, args.quiet)
+    for entry in entries:
+        print(f"{entry.count:6d}  {entry.kind:<9} {entry.word}")
+    return 0
+
+
+def _preview_words(
+    entries: list, folder: Path, voice_id: int | None, quiet: bool
+) -> None:
+    """One short FLAC per word, spoken the way a render would say it."""
+    import soundfile as sf
+
+    from talecast.pipeline.stems import safe_file_name
+    from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, get_synthesizer
+    from talecast.pipeline.voices import default_narrator, get_voice
+
+    voice = get_voice(voice_id) if voice_id else default_narrator("neural")
+    synth = get_synthesizer()
+    folder.mkdir(parents=True, exist_ok=True)
+    with ProgressBar("previews", enabled=not quiet) as bar:
+        for n, entry in enumerate(entries, start=1):
+            audio = synth.synthesize(entry.word, voice)
+            name = f"{n:03d} {safe_file_name(entry.word)}.flac"
+            sf.write(str(folder / name), audio, OUTPUT_RATE_HZ, subtype="PCM_16")
+            bar.update(n / len(entries), entry.word)
+
+
 def _cmd_voices(args: argparse.Namespace) -> int:
     from talecast.pipeline.voices import list_voices
 
@@ -356,6 +395,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conv.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     conv.set_defaults(func=_cmd_convert)
+
+    names = sub.add_parser(
+        "names",
+        help="the words a story's speech must guess (names, invented words) and its "
+        "heteronyms, most frequent first",
+    )
+    names.add_argument("story")
+    names.add_argument(
+        "-o",
+        "--output",
+        help="write pronunciations.json: the sheet and a dictionary "
+        "template to edit and pass to --dictionary",
+    )
+    names.add_argument("--preview", help="folder for one spoken FLAC per word")
+    names.add_argument("--narrator", type=int, help="voice id of the previews")
+    names.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    names.set_defaults(func=_cmd_names)
 
     qa = sub.add_parser(
         "qa", help="listen to a rendered run with offline speech recognition"

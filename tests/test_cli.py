@@ -257,3 +257,20 @@ def test_qa_listens_to_a_rendered_run_and_writes_its_report(tmp_path):
     assert report["lines_checked"] > 5 and report["word_error_rate"] < 0.2
     missing = run("qa", tmp_path / "nothing", "-q")
     assert missing.returncode != 0 and missing.stderr.startswith("Error:")
+
+
+def test_names_lists_guessed_words_and_writes_previews_and_a_template(tmp_path):
+    story = tmp_path / "story.txt"
+    story.write_text(
+        "Zorbanek met Quenthra at dawn. Zorbanek smiled, and the wound had healed.\n"
+    )
+    sheet, previews = tmp_path / "pronunciations.json", tmp_path / "previews"
+    proc = run("names", story, "-o", sheet, "--preview", previews, "-q")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert ["2", "name", "Zorbanek"] in rows and ["1", "heteronym", "wound"] in rows
+    template = json.loads(sheet.read_text())
+    assert {t["term"] for t in template["terms"]} == {"Zorbanek", "Quenthra"}
+    flacs = sorted(p.name for p in previews.glob("*.flac"))
+    assert len(flacs) == len(rows) and flacs[0].endswith("Zorbanek.flac")
+    assert all(p.stat().st_size > 1000 for p in previews.glob("*.flac"))

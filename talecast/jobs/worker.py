@@ -54,6 +54,7 @@ DELIVERABLE_NAMES = (
     "transcript.json",
     "script.json",
     "dropped_tags.json",
+    "pronunciations.json",
     "chapters.json",
     "cast.json",
     "review.json",

@@ -32,6 +32,7 @@ from talecast.pipeline.corrections import (
     check_voices,
     parse_corrections,
 )
+from talecast.pipeline.pronunciation import pronunciation_sheet, sheet_json
 from talecast.pipeline.script import Line, plan_lines
 from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, Synthesizer, get_synthesizer
 from talecast.pipeline.types import Document
@@ -58,8 +59,8 @@ class RenderOptions:
     # A person's speaker and voice corrections, in the JSON form of
     # talecast.pipeline.corrections; checked strictly (a wrong offset or name fails).
     corrections: dict[str, Any] | None = None
-    # Voices to keep from an earlier render of the same story (speaker -> voice id), so
-    # correcting one line does not recast anyone else; names not in the story are ignored.
+    # Voices to keep from an earlier render (speaker -> voice id), so correcting one
+    # line recasts nobody else; names not in the story are ignored.
     keep_voices: dict[str, int] | None = None
     # Full-cast mode: leave out narration that only says who speaks ("said Tom.").
     drop_tags: bool = False
@@ -76,6 +77,7 @@ class StoryPlan:
     options: RenderOptions
     review: list[dict[str, object]] = field(default_factory=list)
     dropped: list[dict[str, object]] = field(default_factory=list)  # tags left out
+    pronunciations: dict[str, Any] = field(default_factory=dict)  # the sheet
 
     def chapter_line_ranges(self) -> list[tuple[int, int]]:
         """Half-open line index ranges, one per chapter that has lines."""
@@ -98,6 +100,7 @@ class StoryPlan:
                 "options": asdict(self.options),
                 "review": self.review,
                 "dropped": self.dropped,
+                "pronunciations": self.pronunciations,
             },
             ensure_ascii=False,
         )
@@ -113,6 +116,7 @@ class StoryPlan:
             options=RenderOptions(**raw["options"]),
             review=raw["review"],
             dropped=raw.get("dropped", []),
+            pronunciations=raw.get("pronunciations", {}),
         )
 
 
@@ -166,6 +170,7 @@ def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
             {"start_char": ln.start_char, "end_char": ln.end_char, "text": ln.text}
             for ln in dropped or []
         ],
+        sheet_json(pronunciation_sheet(document.text)),
     )
 
 
@@ -187,7 +192,12 @@ def setup_files(plan: StoryPlan) -> dict[str, object]:
         for ln in plan.lines
     ]
     cast = {name: asdict(entry) for name, entry in plan.cast.items()}
-    files = {"script.json": script, "cast.json": cast, "review.json": plan.review}
+    files = {
+        "script.json": script,
+        "cast.json": cast,
+        "review.json": plan.review,
+        "pronunciations.json": plan.pronunciations,
+    }
     if plan.options.drop_tags:
         files["dropped_tags.json"] = plan.dropped
     return files
@@ -261,6 +271,7 @@ def assemble_story(
         "cast.json": cast_json,
         "meta.json": plan.meta,
         "review.json": plan.review,
+        "pronunciations.json": plan.pronunciations,
     }
     if plan.options.drop_tags:
         extra["dropped_tags.json"] = plan.dropped

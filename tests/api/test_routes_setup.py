@@ -81,7 +81,7 @@ def test_setup_through_the_sdk_attributes_and_casts_without_rendering(setup_env)
     run_id = result.run_id
 
     files = {f["name"] for f in _files(env, run_id).json()["files"]}
-    assert files == {"script.json", "cast.json", "review.json"}
+    assert files == {"script.json", "cast.json", "review.json", "pronunciations.json"}
     script = _script(env, run_id)
     dialogue = [item for item in script if item["kind"] == "dialogue"]
     assert {item["speaker"] for item in dialogue} >= {"Nell"}

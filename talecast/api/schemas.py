@@ -207,6 +207,9 @@ class CorrectionsIn(BaseModel):
     voices: dict[str, int] = Field(
         default_factory=dict, description="speaker name -> voice id (GET /list-voices)"
     )
+    pronunciations: dict[str, str] = Field(
+        default_factory=dict, description="word -> what to say instead (whole words)"
+    )
 
 
 class CorrectionsOut(BaseModel):
@@ -216,6 +219,7 @@ class CorrectionsOut(BaseModel):
     corrects_run_id: int | None = None
     speakers: list[dict[str, Any]] = Field(default_factory=list)
     voices: dict[str, int] = Field(default_factory=dict)
+    pronunciations: dict[str, str] = Field(default_factory=dict)
 
 
 class StoryDetailsOut(BaseModel):

@@ -5,7 +5,8 @@ Corrections are plain JSON, the same for the command line and the API::
     {
       "speakers": [{"start_char": 1042, "speaker": "Elizabeth"},
                    {"start_char": 2210, "speaker": "Narrator"}],
-      "voices": {"Elizabeth": 3, "Narrator": 1}
+      "voices": {"Elizabeth": 3, "Narrator": 1},
+      "pronunciations": {"Darcy": "Dar see"}
     }
 
 ``start_char`` is where a quote starts in the story's text (``script.json`` of a render
@@ -13,10 +14,12 @@ lists every line with it). A quote given to ``Narrator`` is read as narration: i
 the dialogue track, for a letter, a sign or a thought the attribution took for speech. A
 name the story never attributed joins the cast. A correction applies to every part of one
 quotation (``"A," said she, "B."``). ``voices`` pins speakers to voice ids; everyone not
-pinned is cast as usual, around the pinned voices.
+pinned is cast as usual, around the pinned voices. ``pronunciations`` say what to speak
+for a word (whole word, any case), on top of the story's dictionaries.
 
-Applying corrections changes only which lines a voice speaks, so a re-render takes the
-unchanged lines from the line cache and synthesizes only the corrected ones.
+Applying corrections changes only which lines a voice speaks, or how a word is said, so
+a re-render takes the unchanged lines from the line cache and synthesizes only the lines
+a correction touches.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from talecast.pipeline.voices import get_voice
 
 MAX_NAME_CHARS = 100
 MAX_SPEAKER_CORRECTIONS = 100_000
+MAX_PRONUNCIATIONS = 10_000
+MAX_SAY_CHARS = 500
 CORRECTED = "corrected"  # the ``method`` of a line a person attributed
 
 
@@ -41,14 +46,17 @@ class Corrections:
 
     speakers: dict[int, str] = field(default_factory=dict)
     voices: dict[str, int] = field(default_factory=dict)
+    pronunciations: dict[str, str] = field(default_factory=dict)  # word -> what to say
 
     def __bool__(self) -> bool:
-        return bool(self.speakers or self.voices)
+        return bool(self.speakers or self.voices or self.pronunciations)
 
     def merged(self, newer: Corrections) -> Corrections:
         """These corrections with ``newer`` on top (newer wins where both say something)."""
         return Corrections(
-            {**self.speakers, **newer.speakers}, {**self.voices, **newer.voices}
+            {**self.speakers, **newer.speakers},
+            {**self.voices, **newer.voices},
+            {**self.pronunciations, **newer.pronunciations},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +67,7 @@ class Corrections:
                 for start, name in sorted(self.speakers.items())
             ],
             "voices": dict(sorted(self.voices.items())),
+            "pronunciations": dict(sorted(self.pronunciations.items())),
         }
 
 
@@ -68,17 +77,45 @@ def parse_corrections(raw: object) -> Corrections:
         return Corrections()
     if not isinstance(raw, Mapping):
         raise CorrectionError("corrections must be a JSON object")
-    unknown = sorted(set(raw) - {"speakers", "voices"})
+    unknown = sorted(set(raw) - {"speakers", "voices", "pronunciations"})
     if unknown:
         raise CorrectionError(
-            f"unknown key {unknown[0]!r}; corrections have 'speakers' and 'voices'",
+            f"unknown key {unknown[0]!r}; corrections have 'speakers', 'voices' and "
+            "'pronunciations'",
             ("body", unknown[0]),
         )
     speakers, voices = raw.get("speakers"), raw.get("voices")
+    said = raw.get("pronunciations")
     return Corrections(
         _parse_speakers([] if speakers is None else speakers),
         _parse_voices({} if voices is None else voices),
+        _parse_pronunciations({} if said is None else said),
     )
+
+
+def _parse_pronunciations(items: object) -> dict[str, str]:
+    loc: tuple[str | int, ...] = ("body", "pronunciations")
+    if not isinstance(items, Mapping):
+        raise CorrectionError(
+            "'pronunciations' must be an object of word -> what to say", loc
+        )
+    if len(items) > MAX_PRONUNCIATIONS:
+        raise CorrectionError(
+            f"at most {MAX_PRONUNCIATIONS} pronunciations at once", loc
+        )
+    said: dict[str, str] = {}
+    for word, say in items.items():
+        where = (*loc, str(word))
+        if not isinstance(word, str) or not word.strip() or len(word) > MAX_NAME_CHARS:
+            raise CorrectionError(
+                f"a word is 1-{MAX_NAME_CHARS} characters, not {word!r}", where
+            )
+        if not isinstance(say, str) or not say.strip() or len(say) > MAX_SAY_CHARS:
+            raise CorrectionError(
+                f"what to say for {word!r} must be 1-{MAX_SAY_CHARS} characters", where
+            )
+        said[word.strip()] = " ".join(say.split())
+    return said
 
 
 def _parse_speakers(items: object) -> dict[int, str]:

@@ -8,6 +8,7 @@ clause punctuation, then spaces.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -149,14 +150,40 @@ def _pack(pieces: list[str], max_chars: int) -> list[str]:
 
 def _apply_replacements(text: str, replacements: Mapping[str, str]) -> str:
     """Whole-word, case-insensitive substitution; longer keys win over prefixes."""
-    keys = sorted((k for k in replacements if k.strip()), key=len, reverse=True)
-    if not keys:
+    matcher = _matcher(tuple(sorted(replacements.items())))
+    if matcher is None:
         return text
-    lookup = {k.casefold(): v for k, v in replacements.items()}
+    pattern, lookup = matcher
+    return pattern.sub(lambda m: lookup[m.group(1).casefold()], text)
+
+
+def replacements_in(
+    text: str, replacements: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The entries of ``replacements`` that change ``text``: the only ones a line's
+    audio depends on, so editing one entry leaves every other line's audio valid."""
+    if not replacements:
+        return {}
+    matcher = _matcher(tuple(sorted(replacements.items())))
+    if matcher is None:
+        return {}
+    pattern, _ = matcher
+    found = {m.group(1).casefold() for m in pattern.finditer(text)}
+    return {k: v for k, v in replacements.items() if k.casefold() in found}
+
+
+@functools.lru_cache(maxsize=8)
+def _matcher(
+    items: tuple[tuple[str, str], ...],
+) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    keys = sorted((k for k, _ in items if k.strip()), key=len, reverse=True)
+    if not keys:
+        return None
+    lookup = {k.casefold(): v for k, v in items}
     pattern = re.compile(
         r"(?<!\w)(" + "|".join(re.escape(k) for k in keys) + r")(?!\w)", re.IGNORECASE
     )
-    return pattern.sub(lambda m: lookup[m.group(1).casefold()], text)
+    return pattern, lookup
 
 
 def _headings(text: str) -> str:

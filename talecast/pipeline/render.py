@@ -32,6 +32,7 @@ from talecast.pipeline.corrections import (
     check_voices,
     parse_corrections,
 )
+from talecast.pipeline.normalize import replacements_in
 from talecast.pipeline.pronunciation import pronunciation_sheet, sheet_json
 from talecast.pipeline.script import Line, plan_lines
 from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, Synthesizer, get_synthesizer
@@ -64,6 +65,12 @@ class RenderOptions:
     keep_voices: dict[str, int] | None = None
     # Full-cast mode: leave out narration that only says who speaks ("said Tom.").
     drop_tags: bool = False
+
+    def __post_init__(self) -> None:
+        # Pronunciations among the corrections join the dictionaries' replacements.
+        said = (self.corrections or {}).get("pronunciations")
+        if said and isinstance(said, dict):
+            self.replacements = {**(self.replacements or {}), **said}
 
 
 @dataclass
@@ -299,7 +306,7 @@ def line_cache_key(
         voice.id,
         voice.params,
         line.text,
-        plan.options.replacements,
+        replacements_in(line.text, plan.options.replacements),
     )
 
 

@@ -143,6 +143,7 @@ def test_corrections_rerender_with_new_speakers_and_voices(corrected: Corrected)
         "corrects_run_id": c.run_id,
         "speakers": [{"start_char": who["start_char"], "speaker": "The Stranger"}],
         "voices": {"Tom": free},
+        "pronunciations": {},
     }
 
     # Correcting the correction: earlier corrections stay, a quote goes to the narrator.

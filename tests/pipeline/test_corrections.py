@@ -81,6 +81,12 @@ def test_parse_reads_the_json_form_and_round_trips():
         ({"voices": {"Ann": 999}}, ("body", "voices", "Ann"), "unknown voice id 999"),
         ({"voices": {"Ann": "1"}}, ("body", "voices", "Ann"), "voice id"),
         ({"voices": {"Ann": None}}, ("body", "voices", "Ann"), "voice id"),
+        ({"pronunciations": []}, ("body", "pronunciations"), "word -> what to say"),
+        (
+            {"pronunciations": {"Darcy": " "}},
+            ("body", "pronunciations", "Darcy"),
+            "what to say",
+        ),
     ],
 )
 def test_parse_refuses_malformed_corrections_saying_where(raw, loc, words):
@@ -223,3 +229,33 @@ def test_rerender_with_a_correction_synthesizes_only_that_line(tmp_path, documen
         int(changed[0][1]["start"] * rate) : int(changed[0][1]["end"] * rate)
     ]
     assert a_line.size != b_line.size or not np.array_equal(a_line, b_line)
+
+
+def test_a_pronunciation_resynthesizes_only_the_lines_with_that_word(
+    tmp_path, document
+):
+    cache = tmp_path / "cache"
+    first = render_story(
+        document, tmp_path / "a", RenderOptions(profile="fast"), cache_dir=cache
+    )
+    with_word = [i for i in first.transcript if "Albatross" in i["text"]]
+    assert with_word
+    before = len(list(cache.rglob("*.flac")))
+    second = render_story(
+        document,
+        tmp_path / "b",
+        RenderOptions(
+            profile="fast", corrections={"pronunciations": {"albatross": "Al ba tross"}}
+        ),
+        cache_dir=cache,
+    )
+    assert len(list(cache.rglob("*.flac"))) == before + len(with_word)
+    assert [i["text"] for i in second.transcript] == [
+        i["text"] for i in first.transcript
+    ]
+    a_audio, rate = sf.read(first.narration_path, dtype="int16")
+    b_audio, _ = sf.read(second.narration_path, dtype="int16")
+    changed = with_word[0]
+    cut = int(first.transcript[first.transcript.index(changed) - 1]["end"] * rate)
+    assert np.array_equal(a_audio[:cut], b_audio[:cut])
+    assert not np.array_equal(a_audio, b_audio)

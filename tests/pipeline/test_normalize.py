@@ -158,3 +158,16 @@ def test_split_never_exceeds_the_limit() -> None:
 def test_split_rejects_a_zero_limit() -> None:
     with pytest.raises(ValueError, match="max_chars"):
         split_for_synthesis("text", 0)
+
+
+def test_replacements_in_keeps_only_the_entries_a_text_uses():
+    from talecast.pipeline.normalize import replacements_in
+
+    said = {"Darcy": "Dar see", "Bennet": "Ben it", "Lizzy": "Liz ee"}
+    assert replacements_in("Mr. darcy bowed.", said) == {"Darcy": "Dar see"}
+    assert replacements_in("Lizzy and Mr. Bennet.", said) == {
+        "Bennet": "Ben it",
+        "Lizzy": "Liz ee",
+    }
+    assert replacements_in("Darcyshire is far.", said) == {}  # whole words only
+    assert replacements_in("Anything.", None) == {}

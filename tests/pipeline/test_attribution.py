@@ -591,3 +591,13 @@ def test_attribute_gives_she_to_the_woman_named_after_a_sexless_speaker() -> Non
         '"Then I shall wait," she said.'
     )
     assert _speakers(text) == ["The Porter", "Countess of Kent"]
+
+
+def test_attribute_keeps_she_on_whom_her_paragraph_opened_with() -> None:
+    text = (
+        "Kate Moss sat by the window with a letter. Tom Reed came in.\n\n"
+        '"What news?" said Tom.\n\n'
+        "She folded the letter slowly, for she saw that Anna Grey had written it in"
+        ' haste. "Nothing that matters," she said.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Kate Moss"]

@@ -601,3 +601,14 @@ def test_attribute_keeps_she_on_whom_her_paragraph_opened_with() -> None:
         ' haste. "Nothing that matters," she said.'
     )
     assert _speakers(text) == ["Tom Reed", "Kate Moss"]
+
+
+def test_attribute_does_not_give_a_line_to_someone_it_speaks_of() -> None:
+    text = (
+        "Kate Moss and Anna Grey waited in the garden. Tom Reed came up the path.\n\n"
+        '"Who is that at the gate?" said Anna.\n\n'
+        '"Only Tom, I think," said Kate.\n\n'
+        '"Good morning," said Tom.\n\n'
+        '"Good morning! Kate baked these for you."'
+    )
+    assert _speakers(text)[-1] == "Anna Grey"

@@ -35,6 +35,7 @@ from talecast.pipeline.attribution.vocatives import (
     asked_person,
     find_vocatives,
     kin_addressees,
+    named_in_lines,
     narration_addressees,
     own_relatives,
 )
@@ -198,6 +199,7 @@ def _anchor(
         texts = [quotes[qi].text for qi in turn.quotes]
         turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(texts, cast)
         turn.own_kin = own_relatives(texts)
+        turn.spoken_of = named_in_lines(texts, cast, turn.vocatives)
         turn.tags = _turn_tags(text, quotes, turn)
         # "She turned to Ann." before a line: the line is said to Ann.
         since = conversation[k - 1].end if k else turn.start - TOWARDS_REACH_CHARS

@@ -591,3 +591,24 @@ def test_attribute_gives_she_to_the_woman_named_after_a_sexless_speaker() -> Non
         '"Then I shall wait," she said.'
     )
     assert _speakers(text) == ["The Porter", "Countess of Kent"]
+
+
+def test_attribute_keeps_she_on_whom_her_paragraph_opened_with() -> None:
+    text = (
+        "Kate Moss sat by the window with a letter. Tom Reed came in.\n\n"
+        '"What news?" said Tom.\n\n'
+        "She folded the letter slowly, for she saw that Anna Grey had written it in"
+        ' haste. "Nothing that matters," she said.'
+    )
+    assert _speakers(text) == ["Tom Reed", "Kate Moss"]
+
+
+def test_attribute_does_not_give_a_line_to_someone_it_speaks_of() -> None:
+    text = (
+        "Kate Moss and Anna Grey waited in the garden. Tom Reed came up the path.\n\n"
+        '"Who is that at the gate?" said Anna.\n\n'
+        '"Only Tom, I think," said Kate.\n\n'
+        '"Good morning," said Tom.\n\n'
+        '"Good morning! Kate baked these for you."'
+    )
+    assert _speakers(text)[-1] == "Anna Grey"

@@ -35,6 +35,7 @@ from talecast.pipeline.attribution.vocatives import (
     asked_person,
     find_vocatives,
     kin_addressees,
+    named_in_lines,
     narration_addressees,
     own_relatives,
 )
@@ -198,6 +199,7 @@ def _anchor(
         texts = [quotes[qi].text for qi in turn.quotes]
         turn.vocatives, turn.kin, turn.addressee_gender = find_vocatives(texts, cast)
         turn.own_kin = own_relatives(texts)
+        turn.spoken_of = named_in_lines(texts, cast, turn.vocatives)
         turn.tags = _turn_tags(text, quotes, turn)
         # "She turned to Ann." before a line: the line is said to Ann.
         since = conversation[k - 1].end if k else turn.start - TOWARDS_REACH_CHARS
@@ -241,7 +243,7 @@ def _clues(
                 replies=tag.replies,
                 addressees=tuple(turn.vocatives),
             )
-            found = _resolve(cast, tag, local)
+            found = _resolve(cast, _chained(text, cast, tag, turn.start), local)
             if found is None and tag.words in learned:
                 found = (learned[tag.words], 0.6, tag.kind)
             turn.gender_hint = tag.gender
@@ -262,6 +264,24 @@ def _clues(
             clue = tg.actor(text, since, turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
             turn.scene_actor = found[0] if found is not None else None
+
+
+def _chained(text: str, cast: Cast, tag: tg.Tag, start: int) -> tg.Tag:
+    """A pronoun tag moved back to its paragraph's start when the paragraph opens
+    with the same pronoun and names nobody of that sex as a subject before the tag
+    (``She read the letter again; that Ann had written it … she said``): the
+    pronoun goes on meaning whom the paragraph's first word meant."""
+    if tag.kind != "pronoun" or tag.position <= start:
+        return tag
+    lead = text[start : tag.position]
+    begin = start + len(lead) - len(lead.lstrip())
+    opening = _PRONOUN.match(text, begin)
+    if opening is None or opening.group(1).lower() != tag.words:
+        return tag
+    for mention, pid in cast.mentions_before(tag.position, tag.position - begin):
+        if cast.people[pid].gender == tag.gender and cast.subject_at(mention):
+            return tag
+    return replace(tag, position=begin)
 
 
 def _learn_descriptions(conversations: list[list[conv.Turn]]) -> dict[str, int]:

@@ -33,6 +33,7 @@ class Turn:
     confidence: float = 0.0
     method: str = ""
     vocatives: list[int] = field(default_factory=list)
+    spoken_of: list[int] = field(default_factory=list)  # named in the line, not called
     actor: int | None = None
     gender_hint: str = "unknown"  # the gender a pronoun or description tag gives
     continues: bool = False  # the tag's verb says the last speaker goes on

@@ -1,10 +1,10 @@
 """Choose the speakers of a whole conversation at once.
 
 Each turn's clues (a named tag, a pronoun's gender, the person a pronoun or relation was
-resolved to, the subject of the narration around it, who it addresses, whose father it
-calls ``papa``) score every candidate; the order of turns adds what conversations
-usually do: speakers change from one paragraph to the next, two people alternate, and
-the person just addressed answers.
+resolved to, the subject of the narration around it, who it addresses or speaks of by
+name, whose father it calls ``papa``) score every candidate; the order of turns adds
+what conversations usually do: speakers change from one paragraph to the next, two
+people alternate, and the person just addressed answers.
 A search over pairs of consecutive speakers (Viterbi, forwards and backwards) gives each
 turn the speaker of the best-scoring sequence; how far the best sequence with someone
 else at that turn falls behind sets the turn's confidence. Between otherwise equal
@@ -31,6 +31,7 @@ SCENE_ACTOR = 1.5  # ...or of the narration paragraph just before it
 WRONG_GENDER = -4.0  # the tag's pronoun does not fit the person's gender
 UNKNOWN_GENDER = -1.0  # the person's gender is unknown but the tag has one
 SELF_ADDRESSED = -4.0  # the line calls this person by name: not its speaker
+SPOKEN_OF = -4.0  # the line speaks of this person by name: rarely its speaker
 ADDRESSED = 2.5  # the line before called this person by name
 REPLIED_TO = 0.5  # the line after calls this person by name
 POLITE_MISMATCH = -2.0  # the line before or after said "sir" and this is a woman
@@ -166,6 +167,8 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
         score += SCENE_ACTOR
     if c in turn.vocatives:
         score += SELF_ADDRESSED
+    elif c in turn.spoken_of:
+        score += SPOKEN_OF
     if c == turn.asked:
         score += ADDRESSED
     kin = turn.kin + [w for w in turn.own_kin if w not in turn.kin]

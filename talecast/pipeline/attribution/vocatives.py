@@ -5,6 +5,8 @@ line may address a relative (``papa``, ``mamma``), resolved once its speaker is 
 or someone by a polite form (``sir``, ``madam``) that tells only their gender; and
 the narration before a line may turn it towards someone (``she turned to Ann``) or ask
 someone a question in reported speech that the line answers (``he asked Ann whether``).
+Someone a line speaks of by name without calling them (``"Kate baked these"``) is
+rarely its speaker.
 """
 
 from __future__ import annotations
@@ -80,6 +82,21 @@ def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], 
             polite = m.group("polite").lower()
             gender = "male" if polite in ("sir", "my lord") else "female"
     return people, kin, gender
+
+
+_ANY_NAME_RE = re.compile(NAME_PATTERN)
+
+
+def named_in_lines(texts: list[str], cast: Cast, addressed: list[int]) -> list[int]:
+    """People a line speaks of by name without addressing them (``"Tom was here"``):
+    rarely its speaker."""
+    found: list[int] = []
+    for text in texts:
+        for m in _ANY_NAME_RE.finditer(text):
+            pid = cast.lookup(m.group(0))
+            if pid is not None and pid not in addressed and pid not in found:
+                found.append(pid)
+    return found
 
 
 def narration_addressees(narration: str, cast: Cast) -> list[int]:

@@ -51,7 +51,7 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
                 {
                     "name": "story.txt",
                     "mimeType": "text/plain",
-                    "buffer": STORY.encode(),
+                    "buffer": (STORY + "Far away, Quenthra slept.\n").encode(),
                 }
             ],
         )
@@ -75,6 +75,11 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         chosen = next(v["id"] for v in voices if v["id"] != current_voice)
         tom.select_option(str(chosen))
         assert page.inner_text("#pending") == "2 change(s)"
+        # The words the engines guess are listed; "Quenthra" said another way.
+        say = page.locator('input[aria-label="say Quenthra as"]')
+        say.fill("Ken thra")
+        say.dispatch_event("change")
+        assert page.inner_text("#pending") == "3 change(s)"
 
         page.click("#apply")
         expect(page.locator("#run-status")).to_have_text(
@@ -106,6 +111,11 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         ).json()["files"]
         cast_url = next(f["url"] for f in files if f["name"] == "cast.json")
         assert httpx.get(cast_url).json()["Tom"]["voice_id"] == chosen
+        shown_fixes = httpx.get(
+            f"{server.url}/apis/story-result/{run_id}/corrections",
+            headers={"x-api-key": key},
+        ).json()
+        assert shown_fixes["pronunciations"] == {"Quenthra": "Ken thra"}
         shown = page.locator('select[aria-label="voice of Tom"]').input_value()
         assert int(shown) == chosen
         assert page.locator("#runs-table tbody tr").count() == 1

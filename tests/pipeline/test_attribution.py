@@ -552,6 +552,26 @@ def test_an_unnamed_speaker_takes_the_sex_a_pronoun_gives_the_noun() -> None:
     assert genders["The carter"] == "unknown"  # "him" is in another sentence
 
 
+def test_a_stranger_who_says_who_he_is_is_that_person_in_all_his_lines() -> None:
+    text = (
+        "Kate Bell and Anna Grey sat by the fire when a stranger came in, shaking the"
+        " snow from his coat.\n\n"
+        '"Forgive me," said the stranger. "The road is closed. My name is Ned Marsh."\n\n'
+        '"Sit down, Mr. Marsh," said Kate.\n\n'
+        "Mr. Marsh took the chair nearest the door."
+    )
+    assert _speakers(text) == ["Mr. Marsh", "Mr. Marsh", "Kate Bell"]
+
+
+def test_a_stranger_who_speaks_of_someone_else_stays_a_stranger() -> None:
+    text = (
+        "Kate Bell and Anna Grey sat by the fire when a stranger came in.\n\n"
+        '"I am Tom\'s brother," said the stranger.\n\n'
+        '"Then sit down," said Kate.'
+    )
+    assert _speakers(text)[0] == "The stranger"
+
+
 def test_attribute_gives_a_line_about_my_mother_to_her_child() -> None:
     text = (
         "Kate Bell lived with Mrs. Bell at the mill. Kate Bell was kind; Kate Bell "

@@ -69,6 +69,12 @@ LEAD_IN_REACH_CHARS = 20_000
 DESCRIPTION_GENDER_REACH_CHARS = 3000
 _PRONOUN = re.compile(r"\b(his|him|himself|he|her|hers|herself|she)\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"(?<![.!?]\s)\b[A-Z][a-z]+")
+# A speaker saying who they are: "My name is Hale", "I am Mrs. Dale", "call me Ned".
+_INTRODUCTION = re.compile(
+    r"\b(?:[Mm]y name is|I am|I'm|I\u2019m|[Cc]all me)\s+"
+    r"(?P<name>(?:(?:Mr|Mrs|Miss|Ms|Dr|Captain|Lady|Lord|Sir)\.?\s+)?[A-Z][a-z]+"
+    r"(?:\s+[A-Z][a-z]+)?)\b(?!['\u2019]s)"
+)
 # Heads of descriptions that name no one in particular ("said the voice").
 UNSPECIFIC_HEADS = frozenset(
     "voice voices other others latter former one two three elder younger eldest"
@@ -114,9 +120,11 @@ def attribute(
             _clues(text, quotes, cast, conversation, learned)
             decode(conversation, cast, _recent(cast, conversation))
         learned = _learn_descriptions(conversations)
+    strangers: set[int] = set()
     for conversation in conversations:
         _other_voices(cast, conversation, own)
-        _strangers(text, cast, conversation, learned)
+        strangers |= _strangers(text, cast, conversation, learned)
+    _introductions(quotes, turns, own, cast, strangers)
 
     utterances = _utterances(quotes, turns, own, cast)
     logger.info(
@@ -352,13 +360,14 @@ def _someone_else_between(cast: Cast, turn: conv.Turn, tag: tg.Tag) -> bool:
 
 def _strangers(
     text: str, cast: Cast, conversation: list[conv.Turn], learned: dict[str, int]
-) -> None:
+) -> set[int]:
     """Give a line tagged with a description nobody in the cast answers to (``said
-    the policeman``) to a new person of that name.
+    the policeman``) to a new person of that name; returns those people.
 
     Descriptions that say only where a voice came from or which of several spoke
     (``the voice``, ``the other``) are left to the turn-taking.
     """
+    found: set[int] = set()
     for turn in conversation:
         tag = _first_clue_tag(turn)
         if (
@@ -379,6 +388,55 @@ def _strangers(
                 person.gender = _description_gender(text, tag.words.split()[-1], turn)
         turn.speaker = pid
         turn.method, turn.confidence = "description", 0.5
+        found.add(pid)
+    return found
+
+
+def _introductions(
+    quotes: list[Quote],
+    turns: list[conv.Turn],
+    own: dict[int, tuple[int, float, str]],
+    cast: Cast,
+    strangers: set[int],
+) -> None:
+    """Someone known only by a description who says who they are ("My name is Hale")
+    is that person in all their lines: the stranger's lines go to Mr. Hale."""
+    named: dict[int, int] = {}
+    for turn in turns:
+        if turn.speaker not in strangers or turn.speaker in named:
+            continue
+        for qi in turn.quotes:
+            m = _INTRODUCTION.search(quotes[qi].text)
+            if m is None:
+                continue
+            pid = _introduced(cast, m.group("name"), cast.people[turn.speaker].gender)
+            if pid is not None and pid not in strangers:
+                named[turn.speaker] = pid
+                break
+    if not named:
+        return
+    for turn in turns:
+        if turn.speaker in named:
+            turn.speaker = named[turn.speaker]
+    for qi, (pid, confidence, method) in list(own.items()):
+        if pid in named:
+            own[qi] = (named[pid], confidence, method)
+
+
+def _introduced(cast: Cast, name: str, gender: str) -> int | None:
+    """The person a self-introduction names: someone of the cast by that name, or by
+    its last word with a title of the speaker's sex ("Edmund Hale" is "Mr. Hale"), or
+    else a new person of that name."""
+    pid = cast.lookup(name)
+    if pid is not None:
+        return pid
+    titles = {"male": ("Mr.",), "female": ("Mrs.", "Miss")}.get(gender, ())
+    last = name.split()[-1]
+    for title in titles:
+        pid = cast.lookup(f"{title} {last}")
+        if pid is not None:
+            return pid
+    return resolve_name(cast, name)
 
 
 def _description_gender(text: str, head: str, turn: conv.Turn) -> Gender:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_active_stories_per_account: int = Field(10, ge=1)
     link_ttl_s: int = Field(86400, ge=1)
+    # Whether a callback_url may point at loopback, private or link-local addresses
+    # (other machines of the same network). Turn off when accounts are not trusted.
+    private_callbacks: bool = True
     lease_s: float = Field(30.0, gt=1.0)  # a worker's claim on a task lives this long
     poll_interval_s: float = Field(0.25, gt=0.0)  # idle worker's queue poll period
     queue: Literal["local", "celery"] = "local"

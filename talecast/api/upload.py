@@ -7,9 +7,11 @@ content early (422 on ``file``). Attribution and synthesis happen later in a wor
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -102,7 +104,7 @@ def story_upload(
 ) -> StoryUpload:
     """Check every field and the file's content, then store the file."""
     _check_fields(source_language, narrator_voice_id)
-    callback = _check_callback(callback_url)
+    callback = _check_callback(callback_url, state.settings.private_callbacks)
     keep_voices = _voices_from_run(state, account, cast_from_run_id, narrator_voice_id)
     replacements = _chosen_replacements(state, account, chosen_dictionaries or [])
     formats, profile = _check_deliverables(export_formats, master)
@@ -194,16 +196,37 @@ def _check_fields(source_language: int, narrator_voice_id: int | None) -> None:
         raise FieldError(problems)
 
 
-def _check_callback(url: str | None) -> str | None:
+def _check_callback(url: str | None, private_ok: bool) -> str | None:
     if url is None or not url.strip():
         return None
+    loc: tuple[str | int, ...] = ("body", "callback_url")
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise field_error(
-            ("body", "callback_url"),
+            loc,
             f"callback_url must be an absolute http or https URL, not {url[:100]!r}",
         )
+    if not private_ok and _is_private_host(parts.hostname):
+        raise field_error(
+            loc,
+            f"callback_url host {parts.hostname!r} is a loopback, private or "
+            "link-local address, which this server does not call "
+            "(TALECAST_PRIVATE_CALLBACKS)",
+        )
     return url.strip()
+
+
+def _is_private_host(host: str) -> bool:
+    """The host is, or resolves to, an address outside the public internet."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False  # unresolvable: the callback simply fails later
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return True
+    return False
 
 
 def _voices_from_run(

@@ -73,3 +73,26 @@ def test_a_callback_url_that_is_not_http_is_refused(live: LiveServer, url: str):
         response = upload(client, key, STORY, callback_url=url)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "callback_url"]
+
+
+def test_private_callbacks_can_be_refused(tmp_path):
+    server = LiveServer(
+        tmp_path, TALECAST_PRIVATE_CALLBACKS="false", TALECAST_WORKERS="0"
+    ).start()
+    try:
+        key = server.create_key("guarded")
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            for url in (
+                "http://127.0.0.1:9/x",
+                "http://localhost/x",
+                "http://10.1.2.3/",
+            ):
+                refused = upload(client, key, STORY, callback_url=url)
+                assert refused.status_code == 422, url
+                detail = refused.json()["detail"][0]
+                assert detail["loc"] == ["body", "callback_url"]
+                assert "TALECAST_PRIVATE_CALLBACKS" in detail["msg"]
+            public = upload(client, key, STORY, callback_url="http://8.8.8.8/hook")
+            assert public.status_code == 200, public.text
+    finally:
+        server.stop()

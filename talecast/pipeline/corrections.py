@@ -1,4 +1,4 @@
-"""A person's corrections to a story's cast: who speaks a line, which voice a speaker has.
+"""A person's corrections: who speaks a line, a speaker's voice, how a word sounds.
 
 Corrections are plain JSON, the same for the command line and the API::
 
@@ -11,11 +11,11 @@ Corrections are plain JSON, the same for the command line and the API::
 
 ``start_char`` is where a quote starts in the story's text (``script.json`` of a render
 lists every line with it). A quote given to ``Narrator`` is read as narration: it leaves
-the dialogue track, for a letter, a sign or a thought the attribution took for speech. A
-name the story never attributed joins the cast. A correction applies to every part of one
-quotation (``"A," said she, "B."``). ``voices`` pins speakers to voice ids; everyone not
-pinned is cast as usual, around the pinned voices. ``pronunciations`` say what to speak
-for a word (whole word, any case), on top of the story's dictionaries.
+the dialogue track, for a letter, a sign or a thought the attribution took for speech.
+A name the story never attributed joins the cast. A correction applies to every part of
+one quotation (``"A," said she, "B."``). ``voices`` pins speakers to voice ids; everyone
+not pinned is cast as usual, around the pinned voices. ``pronunciations`` say what to
+speak for a word (whole word, any case), on top of the story's dictionaries.
 
 Applying corrections changes only which lines a voice speaks, or how a word is said, so
 a re-render takes the unchanged lines from the line cache and synthesizes only the lines
@@ -52,7 +52,7 @@ class Corrections:
         return bool(self.speakers or self.voices or self.pronunciations)
 
     def merged(self, newer: Corrections) -> Corrections:
-        """These corrections with ``newer`` on top (newer wins where both say something)."""
+        """These corrections with ``newer`` on top (newer wins where both say one)."""
         return Corrections(
             {**self.speakers, **newer.speakers},
             {**self.voices, **newer.voices},
@@ -138,7 +138,8 @@ def _parse_speakers(items: object) -> dict[int, str]:
         start = item["start_char"]
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise CorrectionError(
-                f"start_char must be a character offset (an integer >= 0), not {start!r}",
+                f"start_char must be a character offset (an integer >= 0), "
+                f"not {start!r}",
                 (*loc, "start_char"),
             )
         speakers[start] = _check_name(item["speaker"], (*loc, "speaker"))

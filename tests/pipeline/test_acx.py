@@ -1,4 +1,4 @@
-"""The ACX package beyond the chapters: credits in the narrator's voice, a retail sample."""
+"""The ACX package beyond the chapters: credits in the narrator's voice, a sample."""
 
 import json
 import subprocess

@@ -556,7 +556,8 @@ def test_a_stranger_who_says_who_he_is_is_that_person_in_all_his_lines() -> None
     text = (
         "Kate Bell and Anna Grey sat by the fire when a stranger came in, shaking the"
         " snow from his coat.\n\n"
-        '"Forgive me," said the stranger. "The road is closed. My name is Ned Marsh."\n\n'
+        '"Forgive me," said the stranger. "The road is closed. '
+        'My name is Ned Marsh."\n\n'
         '"Sit down, Mr. Marsh," said Kate.\n\n'
         "Mr. Marsh took the chair nearest the door."
     )

@@ -203,3 +203,13 @@ def _write_json(
             ],
             check=True,
         )
+
+
+def ffprobe(path: Path, *args: str) -> dict:
+    """What ffprobe reports about a media file, as parsed JSON."""
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
+        capture_output=True,
+        check=True,
+    )
+    return json.loads(result.stdout)

@@ -1,9 +1,8 @@
 """The ACX package beyond the chapters: credits in the narrator's voice, a sample."""
 
 import json
-import subprocess
 
-from rundir_factory import SAMPLE_RATE_HZ, Line, make_run
+from rundir_factory import SAMPLE_RATE_HZ, Line, ffprobe, make_run
 
 from talecast.pipeline.acx import credit_texts, sample_span
 from talecast.pipeline.export import export_run
@@ -12,22 +11,9 @@ from talecast.pipeline.timedtext import TimedItem
 
 
 def _duration_s(path) -> float:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    return float(json.loads(out)["format"]["duration"])
+    return float(
+        ffprobe(path, "-show_entries", "format=duration")["format"]["duration"]
+    )
 
 
 def _run(chapter_lines: list[int], line_s: float = 3.0) -> Run:

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from rundir_factory import SAMPLE_RATE_HZ, make_run
+from rundir_factory import SAMPLE_RATE_HZ, ffprobe, make_run
 
 from talecast.errors import ExportError, TalecastError
 from talecast.pipeline.encoding import ffmetadata, read_nero_chapters
 from talecast.pipeline.export import EXPORT_FORMATS, MASTER_PROFILES, export_run
-
-
-def ffprobe(path: Path, *args: str) -> dict:
-    result = subprocess.run(
-        ["ffprobe", "-v", "error", "-of", "json", *args, str(path)],
-        capture_output=True,
-        check=True,
-    )
-    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,11 @@
 """The read-along EPUB 3: every line a span, every span a clip of the narration MP3."""
 
-import json
-import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import pytest
+from rundir_factory import ffprobe
 
 from talecast.pipeline.export import export_run
 from talecast.pipeline.overlay import clock
@@ -95,22 +94,8 @@ def test_epub_is_a_valid_container_with_overlays_for_every_chapter(book):
         assert abs(begin - item["start"]) < 0.002 and abs(end - item["end"]) < 0.002
         assert item["text"] in text
         assert speaker in (None, item["speaker"])
-    probe = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "json",
-            str(outputs["narration.mp3"]),
-        ],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    assert clips[-1][1] <= float(json.loads(probe)["format"]["duration"]) + 0.05
+    probe = ffprobe(outputs["narration.mp3"], "-show_entries", "format=duration")
+    assert clips[-1][1] <= float(probe["format"]["duration"]) + 0.05
 
 
 def test_each_speaker_has_a_class_and_dialogue_is_marked(book):

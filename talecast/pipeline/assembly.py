@@ -160,22 +160,29 @@ def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[d
 
 def script_items(segments: Sequence[Segment], sample_rate_hz: int) -> list[dict]:
     """Every line as a person checking the cast reads it: the transcript item plus
-    ``kind``, ``start_char``/``end_char`` (what a speaker correction names), ``voice_id``,
-    ``confidence`` and ``method`` of the attribution."""
+    :func:`script_fields`."""
     return [
-        {
-            **item,
-            "kind": seg.kind,
-            "start_char": seg.start_char,
-            "end_char": seg.end_char,
-            "voice_id": seg.voice_id,
-            "confidence": round(seg.confidence, 3),
-            "method": seg.method,
-        }
+        {**item, **script_fields(seg)}
         for seg, item in zip(
             segments, transcript_items(segments, sample_rate_hz), strict=True
         )
     ]
+
+
+def script_fields(line: Segment | Line) -> dict[str, object]:
+    """A line's entry in ``script.json`` apart from its times: text, speaker, ``kind``
+    (narration or dialogue), ``start_char``/``end_char`` (what a speaker correction
+    names), ``voice_id``, and the attribution's ``confidence`` and ``method``."""
+    return {
+        "text": line.text,
+        "speaker": line.speaker,
+        "kind": "dialogue" if line.kind == "dialogue" else "narration",
+        "start_char": line.start_char,
+        "end_char": line.end_char,
+        "voice_id": line.voice_id,
+        "confidence": round(line.confidence, 3),
+        "method": line.method,
+    }
 
 
 def write_outputs(

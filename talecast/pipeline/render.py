@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from talecast.pipeline.assembly import assemble, write_outputs
+from talecast.pipeline.assembly import assemble, script_fields, write_outputs
 from talecast.pipeline.attribution import attribute
 from talecast.pipeline.cache import LineCache, line_key
 from talecast.pipeline.casting import CastEntry, cast_voices
@@ -185,19 +185,7 @@ def setup_files(plan: StoryPlan) -> dict[str, object]:
     """What a story set up for editing offers before any audio exists: ``script.json``
     (every line as a render's script lists it, without times), ``cast.json`` and
     ``review.json``."""
-    script = [
-        {
-            "text": ln.text,
-            "speaker": ln.speaker,
-            "kind": "dialogue" if ln.kind == "dialogue" else "narration",
-            "start_char": ln.start_char,
-            "end_char": ln.end_char,
-            "voice_id": ln.voice_id,
-            "confidence": round(ln.confidence, 3),
-            "method": ln.method,
-        }
-        for ln in plan.lines
-    ]
+    script = [script_fields(ln) for ln in plan.lines]
     cast = {name: asdict(entry) for name, entry in plan.cast.items()}
     files = {
         "script.json": script,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from fastapi import APIRouter
 from sqlalchemy import insert, update
@@ -39,8 +40,9 @@ def setup_story(upload: Upload, state: State, base: BaseUrl) -> SetupStoryOut:
     (``GET /story-result/{run_id}/files``) are ``script.json`` (every line with its
     ``start_char``, speaker, voice and confidence), ``cast.json`` and ``review.json``.
     Render it with ``POST /story-result/{run_id}/corrections``."""
+    from talecast.jobs.worker import render_options
     from talecast.pipeline.reading import read_story
-    from talecast.pipeline.render import RenderOptions, plan_story, setup_files
+    from talecast.pipeline.render import plan_story, setup_files
 
     values = upload.values
     with state.engine.begin() as conn:
@@ -52,12 +54,9 @@ def setup_story(upload: Upload, state: State, base: BaseUrl) -> SetupStoryOut:
     try:
         plan = plan_story(
             read_story(upload.data),
-            RenderOptions(
-                narrator_voice_id=values["narrator_voice_id"],
-                profile=state.settings.voice_profile,
-                replacements=json.loads(values["replacements_json"] or "null"),
-                keep_voices=json.loads(values["keep_voices_json"] or "null"),
-                drop_tags=values["drop_tags"],
+            # The options a worker would render this row with (no corrections yet).
+            render_options(
+                SimpleNamespace(**{"corrections_json": None, **values}), state.settings
             ),
         )
         stored = []

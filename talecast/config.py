@@ -22,6 +22,10 @@ from talecast.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
+# Log lines of the long-running services (API server, render workers): stamped, and
+# naming the process, since several processes write to one log.
+SERVICE_LOG_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
+
 WEAK_SECRETS = frozenset(
     {"", "dev", "development", "changeme", "change-me", "secret", "test", "password"}
 )

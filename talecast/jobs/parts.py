@@ -5,8 +5,10 @@ each is safe to run twice: a part already in storage is not made again, and only
 first assembly to finish ends the task. Files in storage, per run::
 
     runs/<run_id>/plan.json           the StoryPlan (lines, cast, voices)
-    runs/<run_id>/parts/<first>.flac  int16 samples of lines [first, last), back to back
-    runs/<run_id>/parts/<first>.json  {"first", "last", "lengths": [samples per line]}
+    runs/<run_id>/parts/<first>.pcm   int16 samples of lines [first, last), back to back
+                                      (raw little-endian; see PART_ENCODING)
+    runs/<run_id>/parts/<first>.json  {"first", "last", "lengths": [samples per line],
+                                       "encoding": "s16le"}
 """
 
 from __future__ import annotations
@@ -46,6 +48,12 @@ logger = logging.getLogger(__name__)
 # waits for at most one block), large enough that each block's fixed cost (reading the
 # plan, storing its audio, one database update) stays a few percent of its synthesis.
 PART_TARGET_CHARS = 3000
+# Parts are stored as raw samples, not FLAC: they live only until the assembly, and
+# decoding 25 FLAC parts (about an hour of audio) was the longest step of the assembly,
+# which runs alone after the last part (bench/scaleout.py: joining the tracks 2.0 s with
+# FLAC parts, 1.4 s with raw ones). The price is twice the bytes in transit and in
+# storage while the story renders. Parts written as FLAC by an older worker still read.
+PART_ENCODING = "s16le"
 PLAN_SHARE = 5.0  # progress (percent) once the plan is stored
 ASSEMBLY_SHARE = 5.0  # progress left for assembly
 
@@ -80,6 +88,17 @@ def split_parts(plan: StoryPlan, target_chars: int = PART_TARGET_CHARS) -> list[
     return parts
 
 
+def longest_first(plan: StoryPlan, parts: list[Part]) -> list[Part]:
+    """The parts in the order they are sent to the workers: most text first (story
+    order among equals), so the last ones to start are the short chapter ends and no
+    worker is left waiting long for another to finish a long block."""
+
+    def chars(part: Part) -> int:
+        return sum(len(plan.lines[i].text) for i in range(part.first, part.last))
+
+    return sorted(parts, key=lambda p: (-chars(p), p.first))
+
+
 def run_id_of(engine: Engine, task_id: str) -> int | None:
     """The run id of a story task, or None if there is no such task."""
     with engine.connect() as conn:
@@ -91,7 +110,8 @@ def run_id_of(engine: Engine, task_id: str) -> int | None:
 def make_plan(
     engine: Engine, storage: Storage, settings: Settings, run_id: int
 ) -> list[Part] | None:
-    """Read and plan the story; store the plan. None when the task is already over."""
+    """Read and plan the story; store the plan. Returns its parts in the order they
+    should be rendered (:func:`longest_first`); None when the task is already over."""
     from talecast.jobs.worker import RENDER_OPTION_COLUMNS, render_options
     from talecast.pipeline.reading import read_story
 
@@ -121,7 +141,7 @@ def make_plan(
     plan = plan_story(document, render_options(story, settings))
     storage.put_bytes(f"runs/{run_id}/plan.json", plan.to_json().encode("utf-8"))
     set_progress(engine, run_id, PLAN_SHARE, "synthesis")
-    parts = split_parts(plan)
+    parts = longest_first(plan, split_parts(plan))
     logger.info(
         "story run %s: planned %d lines in %d parts",
         run_id,
@@ -168,10 +188,11 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
         return False
     plan = load_plan(storage, run_id)
     cache = LineCache(settings.cache_dir, OUTPUT_RATE_HZ)
-    synthesize_lines(plan, range(part.first, part.last), cache)
-    clips = [_cached(cache, plan, i) for i in range(part.first, part.last)]
+    spoken: dict[str, np.ndarray] = {}
+    synthesize_lines(plan, range(part.first, part.last), cache, keep=spoken)
+    clips = [_cached(cache, plan, i, spoken) for i in range(part.first, part.last)]
     joined = np.concatenate(clips) if clips else np.zeros(0, np.int16)
-    storage.put_bytes(key + ".flac", _encode(joined))
+    storage.put_bytes(key + ".pcm", joined.astype("<i2").tobytes())
     # The index goes last: its presence means the part is complete.
     storage.put_bytes(
         key + ".json",
@@ -180,6 +201,7 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
                 "first": part.first,
                 "last": part.last,
                 "lengths": [int(c.size) for c in clips],
+                "encoding": PART_ENCODING,
             }
         ).encode("utf-8"),
     )
@@ -190,7 +212,7 @@ def assemble_parts(
     engine: Engine, storage: Storage, settings: Settings, run_id: int, parts: list[Part]
 ) -> dict[str, Any] | None:
     """Join the stored parts into the final files; None if the task is already over."""
-    from talecast.jobs.worker import export_and_store, transcript_json
+    from talecast.jobs.worker import export_and_store, storing_tracks, transcript_json
 
     with engine.connect() as conn:
         story = conn.execute(
@@ -204,13 +226,17 @@ def assemble_parts(
     began = time.perf_counter()
     plan = load_plan(storage, run_id)
     out_dir = settings.work_dir / f"run-{run_id}"
-    with _PartReader(storage, run_id, parts) as reader:
-        result = assemble_story(plan, None, out_dir, samples_for=reader.line)
-    joined = time.perf_counter()
-    # Stores narration.flac and dialogue.flac with every other deliverable.
-    files_json = export_and_store(
-        storage, run_id, out_dir, story.export_formats, story.master
-    )
+    # The tracks go to storage while they are joined (the assembly runs alone after
+    # the last part, so storing them afterwards would add to every story's wait).
+    with storing_tracks(storage, run_id, out_dir) as uploads:
+        with _PartReader(storage, run_id, parts) as reader:
+            result = assemble_story(
+                plan, None, out_dir, samples_for=reader.line, uploads=uploads
+            )
+        joined = time.perf_counter()
+        files_json = export_and_store(
+            storage, run_id, out_dir, story.export_formats, story.master, None, uploads
+        )
     logger.info(
         "story run %s: assembled %.1f s of audio in %.2f s (tracks %.2f s, "
         "exports and storing %.2f s)",
@@ -237,7 +263,8 @@ def remove_parts(storage: Storage, run_id: int, parts: list[Part]) -> None:
     """
     try:
         for part in parts:
-            for suffix in (".json", ".flac"):  # the index first: no half-present part
+            # The index first: no half-present part.
+            for suffix in (".json", ".pcm", ".flac"):
                 storage.delete(f"runs/{run_id}/parts/{part.first:07d}{suffix}")
     except StorageError:
         logger.warning(
@@ -333,27 +360,23 @@ def _exists(storage: Storage, key: str) -> bool:
     return True
 
 
-def _cached(cache: LineCache, plan: StoryPlan, index: int) -> np.ndarray:
-    samples = cache.get(line_cache_key(plan, index))
+def _cached(
+    cache: LineCache, plan: StoryPlan, index: int, spoken: dict[str, np.ndarray]
+) -> np.ndarray:
+    key = line_cache_key(plan, index)
+    samples = spoken.get(key)
+    if samples is None:
+        samples = cache.get(key)
     if samples is None:  # synthesize_lines just wrote it; only a full disk gets here
         raise StorageError(f"line {index} vanished from the line cache")
     return samples
-
-
-def _encode(samples: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    if samples.size:
-        sf.write(buffer, samples, OUTPUT_RATE_HZ, format="FLAC", subtype="PCM_16")
-    else:
-        sf.write(buffer, samples, OUTPUT_RATE_HZ, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
 
 
 class _PartReader:
     """Line samples from stored parts, in line order.
 
     While the lines of one part are joined into the tracks, the next part is fetched and
-    decoded on a helper thread (libsndfile and the S3 client release the GIL), so at
+    decoded on a helper thread (the S3 client and libsndfile release the GIL), so at
     most two parts are in memory.
     """
 
@@ -396,8 +419,20 @@ class _PartReader:
     def _load(self, part: Part) -> list[np.ndarray]:
         key = f"runs/{self.run_id}/parts/{part.first:07d}"
         with self.storage.open(key + ".json") as fh:
-            lengths = json.loads(fh.read())["lengths"]
-        with self.storage.open(key + ".flac") as fh:
-            samples, _ = sf.read(io.BytesIO(fh.read()), dtype="int16", always_2d=False)
+            index = json.loads(fh.read())
+        lengths = index["lengths"]
+        if index.get("encoding") == PART_ENCODING:
+            with self.storage.open(key + ".pcm") as fh:
+                samples = np.frombuffer(fh.read(), dtype="<i2").astype(np.int16)
+        else:  # FLAC, as workers before PART_ENCODING wrote parts
+            with self.storage.open(key + ".flac") as fh:
+                samples, _ = sf.read(
+                    io.BytesIO(fh.read()), dtype="int16", always_2d=False
+                )
+        if samples.size != sum(lengths):
+            raise TalecastError(  # not retried: waiting would not mend it
+                f"story part {key} holds {samples.size} samples, its index says "
+                f"{sum(lengths)}"
+            )
         bounds = np.cumsum([0, *lengths])
         return [samples[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]

@@ -22,14 +22,15 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
-from talecast.config import Settings
+from talecast.config import SERVICE_LOG_FORMAT, Settings
 from talecast.db import Story, make_engine
 from talecast.errors import (
     RenderTimeoutError,
@@ -42,12 +43,14 @@ from talecast.storage import Storage, get_storage
 
 if TYPE_CHECKING:
     from talecast.pipeline.render import RenderOptions
+    from talecast.storage.base import FileUpload
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_PERIOD_S = 0.5  # also how often progress reaches the database
 RENDER_SHARE = 0.9  # of the progress bar; exporting and storing take the rest
 ALWAYS_EXPORTED = ("vtt", "srt", "words")  # cheap timed text every run gets
+TRACK_NAMES = ("narration.flac", "dialogue.flac")
 DELIVERABLE_NAMES = (
     "narration.flac",
     "dialogue.flac",
@@ -247,24 +250,27 @@ def _render(
     out_dir = settings.work_dir / claim.task_id
     out_dir.mkdir(parents=True, exist_ok=True)
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    rendered = render_story(
-        document,
-        out_dir,
-        options,
-        cache_dir=settings.cache_dir,
-        progress=lambda f, stage: progress(RENDER_SHARE * f, stage),
-    )
-    if beat.lost:
-        raise ClaimLostError(claim.task_id)
+    with storing_tracks(storage, claim.run_id, out_dir) as uploads:
+        rendered = render_story(
+            document,
+            out_dir,
+            options,
+            cache_dir=settings.cache_dir,
+            progress=lambda f, stage: progress(RENDER_SHARE * f, stage),
+            uploads=uploads,
+        )
+        if beat.lost:
+            raise ClaimLostError(claim.task_id)
 
-    files_json = export_and_store(
-        storage,
-        claim.run_id,
-        out_dir,
-        story.export_formats,
-        story.master,
-        lambda f, stage: progress(RENDER_SHARE + (1 - RENDER_SHARE) * f, stage),
-    )
+        files_json = export_and_store(
+            storage,
+            claim.run_id,
+            out_dir,
+            story.export_formats,
+            story.master,
+            lambda f, stage: progress(RENDER_SHARE + (1 - RENDER_SHARE) * f, stage),
+            uploads,
+        )
     return {
         "narration_key": f"runs/{claim.run_id}/narration.flac",
         "dialogue_key": f"runs/{claim.run_id}/dialogue.flac",
@@ -307,8 +313,12 @@ def export_and_store(
     export_formats: str | None,
     master: str | None,
     progress: Callable[[float, str], None] | None = None,
+    uploads: Mapping[str, FileUpload] | None = None,
 ) -> str:
     """Export a rendered run and store every deliverable under ``runs/<run_id>/``.
+
+    Files with an upload in ``uploads`` (the tracks, from :func:`storing_tracks`) are
+    not stored again; their uploads are waited for.
 
     Writes the timed text (WebVTT, SRT, word timings) always and the requested formats
     and mastering (``export_formats`` "mp3,vtt", ``master`` "acx"), then stores the
@@ -329,18 +339,41 @@ def export_and_store(
     )
 
     names = deliverable_names(out_dir)
+    uploads = uploads or {}
     # Several uploads at once: object stores answer each request with a delay.
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="store") as pool:
         list(
             pool.map(
-                lambda n: storage.put_file(f"runs/{run_id}/{n}", out_dir / n), names
+                lambda n: storage.put_file(f"runs/{run_id}/{n}", out_dir / n),
+                [n for n in names if n not in uploads],
             )
         )
+    for upload in uploads.values():  # the tracks, stored while they were written
+        upload.wait()
     stored = [{"name": n, "size": (out_dir / n).stat().st_size} for n in names]
     logger.info(
         "story run %s: %d files stored", run_id, len(stored), extra={"run_id": run_id}
     )
     return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+
+
+@contextmanager
+def storing_tracks(
+    storage: Storage, run_id: int, out_dir: Path
+) -> Iterator[dict[str, FileUpload]]:
+    """Uploads that store a run's two tracks while assembly writes them, for
+    ``render_story``/``assemble_story`` and then :func:`export_and_store`; all are
+    abandoned if the block raises."""
+    uploads = {
+        name: storage.upload_growing(f"runs/{run_id}/{name}", out_dir / name)
+        for name in TRACK_NAMES
+    }
+    try:
+        yield uploads
+    except BaseException:
+        for upload in uploads.values():
+            upload.abort()
+        raise
 
 
 def deliverable_names(out_dir: Path) -> list[str]:
@@ -464,5 +497,5 @@ def _configure_child_logging(level: str) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=level.upper(),
-            format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+            format=SERVICE_LOG_FORMAT,
         )

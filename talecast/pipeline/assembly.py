@@ -12,14 +12,18 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 
 from talecast.pipeline.script import PAUSE_PARAGRAPH_MS, Line
+
+if TYPE_CHECKING:
+    from talecast.storage.base import FileUpload
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +73,28 @@ def assemble(
     sample_rate_hz: int,
     chapter_titles: list[str | None],
     progress: Callable[[float], None] | None = None,
+    uploads: Mapping[str, FileUpload] | None = None,
 ) -> Assembly:
-    """Write ``narration.flac`` and ``dialogue.flac``; ``samples_for(i)`` gives line i."""
+    """Write ``narration.flac`` and ``dialogue.flac``; ``samples_for(i)`` gives line i.
+
+    ``uploads`` (by file name) are told as each track grows and when it is closed, so
+    storage can take the tracks while they are written; the caller waits for them.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     narration_path = out_dir / "narration.flac"
     dialogue_path = out_dir / "dialogue.flac"
+    uploads = uploads or {}
     segments: list[Segment] = []
     chapter_bounds: dict[int, list[int]] = {}
     position = 0
 
     with (
-        _TrackWriter(narration_path, sample_rate_hz) as narration,
-        _TrackWriter(dialogue_path, sample_rate_hz) as dialogue,
+        _TrackWriter(
+            narration_path, sample_rate_hz, uploads.get(narration_path.name)
+        ) as narration,
+        _TrackWriter(
+            dialogue_path, sample_rate_hz, uploads.get(dialogue_path.name)
+        ) as dialogue,
     ):
 
         def write(audio: np.ndarray, spoken: bool) -> None:
@@ -233,10 +247,14 @@ class _TrackWriter:
     """A FLAC file written by its own thread from a short queue of ~1 s blocks.
 
     Encoding both tracks on two threads (libsndfile runs without the GIL) keeps assembly
-    from being bound to one core; the bounded queue keeps memory flat.
+    from being bound to one core; the bounded queue keeps memory flat. An ``upload`` is
+    told after each block and once the file is closed.
     """
 
-    def __init__(self, path: Path, sample_rate_hz: int) -> None:
+    def __init__(
+        self, path: Path, sample_rate_hz: int, upload: FileUpload | None = None
+    ) -> None:
+        self._upload = upload
         self._file = sf.SoundFile(
             path,
             "w",
@@ -271,6 +289,8 @@ class _TrackWriter:
             if self._error is None:
                 try:
                     self._file.write(block)
+                    if self._upload is not None:
+                        self._upload.advance()
                 except BaseException as exc:  # re-raised in the writing thread
                     self._error = exc
 
@@ -286,6 +306,8 @@ class _TrackWriter:
             self._file.close()
         if self._error is not None:
             raise self._error
+        if self._upload is not None and exc_info[0] is None:
+            self._upload.finish()
 
 
 def _ms_to_samples(ms: int, sample_rate_hz: int) -> int:

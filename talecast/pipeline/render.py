@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from talecast.pipeline.script import Line, plan_lines
 from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, Synthesizer, get_synthesizer
 from talecast.pipeline.types import Document
 from talecast.pipeline.voices import get_voice
+
+if TYPE_CHECKING:
+    from talecast.storage.base import FileUpload
 
 logger = logging.getLogger(__name__)
 
@@ -204,11 +207,14 @@ def synthesize_lines(
     cache: LineCache,
     synthesizer: Synthesizer | None = None,
     progress: Callable[[float], None] | None = None,
+    keep: dict[str, np.ndarray] | None = None,
 ) -> int:
     """Speak the given lines into the cache; returns how many were synthesized anew.
 
     ``plan.options.threads`` lines are spoken at once. Progress is reported, and lines
     stored, in order from the calling thread, so ``progress`` may raise to stop.
+    ``keep`` receives the int16 samples of each line spoken anew, by cache key, for a
+    caller that uses them next (saving a read back from the cache).
     """
     synth = synthesizer or get_synthesizer()
     todo = list(indices)
@@ -232,7 +238,9 @@ def synthesize_lines(
     )
     try:
         for (key, group), audio in zip(missing, spoken, strict=True):
-            cache.put(key, audio)
+            samples = cache.put(key, audio)
+            if keep is not None:
+                keep[key] = samples
             done_chars += sum(len(plan.lines[i].text) for i in group)
             if progress:
                 progress(done_chars / total_chars)
@@ -248,18 +256,26 @@ def assemble_story(
     synthesizer: Synthesizer | None = None,
     progress: Callable[[float], None] | None = None,
     samples_for: Callable[[int], np.ndarray] | None = None,
+    uploads: Mapping[str, FileUpload] | None = None,
 ) -> RenderResult:
     """Build both tracks and the JSON files from cached lines.
 
     ``samples_for(i)`` overrides where line i's int16 samples come from (stored parts
     when a story was synthesized on several workers); by default the line cache.
+    ``uploads`` store the tracks while they are written (see :func:`assemble`).
     """
     if samples_for is None:
         if cache is None:
             raise ValueError("assemble_story needs a line cache or samples_for")
         samples_for = _cache_reader(plan, cache, synthesizer)
     asm = assemble(
-        plan.lines, samples_for, out_dir, OUTPUT_RATE_HZ, plan.chapter_titles, progress
+        plan.lines,
+        samples_for,
+        out_dir,
+        OUTPUT_RATE_HZ,
+        plan.chapter_titles,
+        progress,
+        uploads,
     )
     cast_json = {name: asdict(entry) for name, entry in plan.cast.items()}
     extra: dict[str, object] = {
@@ -325,8 +341,11 @@ def render_story(
     cache_dir: Path,
     progress: Progress | None = None,
     synthesizer: Synthesizer | None = None,
+    uploads: Mapping[str, FileUpload] | None = None,
 ) -> RenderResult:
-    """Render a story start to finish; re-running after a crash reuses cached lines."""
+    """Render a story start to finish; re-running after a crash reuses cached lines.
+
+    ``uploads`` store the two tracks while they are written (see :func:`assemble`)."""
     options = options or RenderOptions()
     report = progress or (lambda fraction, stage: None)
     started = time.perf_counter()
@@ -352,6 +371,7 @@ def render_story(
         Path(out_dir),
         synthesizer,
         lambda f: report(assembly_start + _ASSEMBLY_SHARE * f, "assembly"),
+        uploads=uploads,
     )
     report(1.0, "done")
     logger.info(

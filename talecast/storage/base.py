@@ -7,7 +7,28 @@ from typing import BinaryIO, Protocol
 
 from talecast.errors import StorageError
 
-__all__ = ["Storage", "StorageError", "key_parts"]
+__all__ = ["FileUpload", "Storage", "StorageError", "WholeFileUpload", "key_parts"]
+
+
+class FileUpload(Protocol):
+    """A file stored while it is still being written (see ``Storage.upload_growing``).
+
+    The writer calls :meth:`advance` whenever it has appended to the file, then
+    :meth:`finish` once the file is closed; :meth:`wait` returns when the object is
+    stored (StorageError if it could not be). :meth:`abort` gives up and stores nothing.
+    """
+
+    def advance(self) -> None:
+        """The file grew: its new bytes may be stored now, in the background."""
+
+    def finish(self) -> None:
+        """The file is closed and final: store the rest (in the background)."""
+
+    def wait(self) -> None:
+        """Block until the object is stored; StorageError if it failed."""
+
+    def abort(self) -> None:
+        """Stop and store nothing (best effort, never raises)."""
 
 
 class Storage(Protocol):
@@ -33,6 +54,36 @@ class Storage(Protocol):
 
     def check(self) -> None:
         """Raise StorageError if the back end cannot be written to."""
+
+    def upload_growing(self, key: str, source: Path) -> FileUpload:
+        """Store the file ``source``, which is being written, under ``key``: each part
+        may be sent as it is written, so storing ends soon after the writing."""
+
+
+class WholeFileUpload:
+    """A :class:`FileUpload` that stores the file in one piece once it is finished
+    (for back ends where copying a finished file is cheap)."""
+
+    def __init__(self, storage: Storage, key: str, source: Path) -> None:
+        self.storage, self.key, self.source = storage, key, source
+        self._finished = False
+
+    def advance(self) -> None:
+        """Nothing to do before the file is finished."""
+
+    def finish(self) -> None:
+        """Remember that the file is final; it is stored by :meth:`wait`."""
+        self._finished = True
+
+    def wait(self) -> None:
+        """Store the finished file."""
+        if not self._finished:
+            raise StorageError(f"{self.source} is not finished; {self.key} not stored")
+        self.storage.put_file(self.key, self.source)
+
+    def abort(self) -> None:
+        """Nothing was stored yet."""
+        self._finished = False
 
 
 def key_parts(key: str) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from talecast.storage.base import StorageError, key_parts
+from talecast.storage.base import StorageError, WholeFileUpload, key_parts
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ class LocalStorage:
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
         logger.debug("storage: stored %s from %s", key, source)
+
+    def upload_growing(self, key: str, source: Path) -> WholeFileUpload:
+        """A local copy is quick: the finished file is copied when it is closed."""
+        return WholeFileUpload(self, key, source)
 
     def open(self, key: str) -> BinaryIO:
         """Open ``key`` for binary reading."""

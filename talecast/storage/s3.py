@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -17,6 +19,10 @@ from talecast.storage.base import StorageError, key_parts
 logger = logging.getLogger(__name__)
 
 _SPOOL_BYTES = 16 * 1024 * 1024  # objects larger than this are spooled to disk on open
+# Parts of an upload made while its file is written (S3 takes at least 5 MiB a part,
+# except the last). The first part is sent last: a writer may rewrite a file's header
+# when it closes it (FLAC does, for the length and checksum), never anything after it.
+GROWING_PART_BYTES = 8 * 1024 * 1024
 _CONTENT_TYPES = {
     ".flac": "audio/flac",
     ".json": "application/json",
@@ -72,6 +78,11 @@ class S3Storage:
             _check_key(key),
             ExtraArgs={"ContentType": _content_type(key)},
         )
+
+    def upload_growing(self, key: str, source: Path) -> _GrowingUpload:
+        """A multipart upload that sends each 8 MiB of ``source`` once it is written."""
+        self._ensure_bucket_once()
+        return _GrowingUpload(self, _check_key(key), source)
 
     def open(self, key: str) -> BinaryIO:
         """Download ``key`` into a seekable temporary file and return it, rewound."""
@@ -167,6 +178,145 @@ class S3Storage:
             raise StorageError(
                 f"S3 {action} of {key!r} at {self.endpoint_url or 'AWS'} failed: {exc}"
             ) from exc
+
+
+class _GrowingUpload:
+    """Stores a file that is being written as a multipart upload (a ``FileUpload``).
+
+    :meth:`advance` (called by the writing thread) queues part 2, 3, ... as soon as
+    the file holds its bytes; :meth:`finish` queues the rest and part 1, which holds the
+    header the writer rewrites on closing, then completes the upload. The parts go out
+    from two background threads (the last two of a file at once), so the writer never
+    waits for the network. A file that ends up shorter than two parts is stored with
+    one plain upload.
+    """
+
+    def __init__(self, storage: S3Storage, key: str, source: Path) -> None:
+        self.storage, self.key, self.source = storage, key, Path(source)
+        self.part_bytes = GROWING_PART_BYTES
+        self._queued_to = self.part_bytes  # bytes before this are queued (or part 1)
+        self._upload_id: str | None = None
+        self._parts: list[Future[dict[str, Any]]] = []
+        self._done: Future[None] | None = None
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-part")
+
+    def advance(self) -> None:
+        """Queue every whole part the file now holds beyond the first."""
+        size = self.source.stat().st_size
+        with self._lock:
+            while self._done is None and size >= self._queued_to + self.part_bytes:
+                if self._upload_id is None:
+                    self._upload_id = self._start()
+                self._queue_part(self._queued_to, self.part_bytes)
+                self._queued_to += self.part_bytes
+
+    def finish(self) -> None:
+        """Queue the last bytes and the first part, then the completion."""
+        with self._lock:
+            if self._done is not None:
+                return
+            size = self.source.stat().st_size
+            shrank = self._upload_id is not None and size < self._queued_to
+            if self._upload_id is None:  # short: one plain upload
+                self._done = self._pool.submit(
+                    self.storage.put_file, self.key, self.source
+                )
+            elif not shrank:
+                if size > self._queued_to:
+                    self._queue_part(self._queued_to, size - self._queued_to)
+                self._queue_part(0, self.part_bytes, number=1)
+                self._done = self._pool.submit(self._complete, self._upload_id)
+        if shrank:
+            self.abort()
+            raise StorageError(f"{self.source} shrank while it was stored ({self.key})")
+
+    def wait(self) -> None:
+        """Block until the object is stored; StorageError (upload aborted) if not."""
+        if self._done is None:
+            raise StorageError(f"{self.source} is not finished; {self.key} not stored")
+        try:
+            self._done.result()
+        except StorageError:
+            self.abort()
+            raise
+        finally:
+            self._pool.shutdown(wait=False)
+
+    def abort(self) -> None:
+        """Cancel the queued parts and drop the parts sent (best effort)."""
+        with self._lock:
+            for future in self._parts:
+                future.cancel()
+            upload_id, self._upload_id = self._upload_id, None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if upload_id is not None:
+            try:
+                self.storage._call(
+                    "abort upload",
+                    self.key,
+                    self.storage._client.abort_multipart_upload,
+                    Bucket=self.storage.bucket,
+                    Key=self.key,
+                    UploadId=upload_id,
+                )
+            except StorageError:
+                logger.warning("storage: could not abort the upload of %s", self.key)
+
+    def _start(self) -> str:
+        response = self.storage._call(
+            "start upload",
+            self.key,
+            self.storage._client.create_multipart_upload,
+            Bucket=self.storage.bucket,
+            Key=self.key,
+            ContentType=_content_type(self.key),
+        )
+        return str(response["UploadId"])
+
+    def _queue_part(self, offset: int, length: int, number: int | None = None) -> None:
+        number = number or 2 + (offset - self.part_bytes) // self.part_bytes
+        self._parts.append(
+            self._pool.submit(self._send, self._upload_id, number, offset, length)
+        )
+
+    def _send(
+        self, upload_id: str | None, number: int, offset: int, length: int
+    ) -> dict[str, Any]:
+        try:
+            with self.source.open("rb") as fh:
+                fh.seek(offset)
+                body = fh.read(length)
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.source} to store it: {exc}") from exc
+        if len(body) != length:
+            raise StorageError(
+                f"{self.source} shrank while it was stored ({self.key}, part {number})"
+            )
+        response = self.storage._call(
+            "upload part",
+            self.key,
+            self.storage._client.upload_part,
+            Bucket=self.storage.bucket,
+            Key=self.key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return {"PartNumber": number, "ETag": response["ETag"]}
+
+    def _complete(self, upload_id: str | None) -> None:
+        parts = sorted((f.result() for f in self._parts), key=lambda p: p["PartNumber"])
+        self.storage._call(
+            "complete upload",
+            self.key,
+            self.storage._client.complete_multipart_upload,
+            Bucket=self.storage.bucket,
+            Key=self.key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},
+        )
+        logger.debug("storage: stored %s in %d parts", self.key, len(parts))
 
 
 def _make_client(endpoint_url: str | None, region: str | None) -> Any:

@@ -3,6 +3,7 @@ storage: what each Celery task does, without the broker."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -112,6 +113,7 @@ def test_parts_in_any_order_assemble_to_the_single_machine_render(world, tmp_pat
 
     part_dir = settings.files_dir / "runs" / str(run_id) / "parts"
     assert len(list(part_dir.iterdir())) == 2 * len(parts)  # audio + index each
+    assert sorted(p.suffix for p in part_dir.iterdir()) == [".json"] * 3 + [".pcm"] * 3
     steps.remove_parts(storage, run_id, parts)
     assert list(part_dir.iterdir()) == []
 
@@ -138,3 +140,72 @@ def test_a_part_of_a_story_past_its_render_limit_is_refused_as_timeout(world):
         row = conn.execute(select(Story.status, Story.exception_reason)).one()
     assert tuple(row) == ("timeout", "RENDER_TIME_LIMIT")
     assert steps.is_over(engine, late, run_id)  # ended: no more work, no error
+
+
+def test_parts_are_sent_longest_first_and_still_cover_the_story(world):
+    settings, engine, storage, run_id = world
+    long_story = (
+        STORY
+        + "\n\nCHAPTER 4\n\n"
+        + " ".join(f'"The tide turned {n} times," said Mara.' for n in range(30))
+    )
+    storage.put_bytes("uploads/story.txt", long_story.encode())
+    parts = steps.make_plan(engine, storage, settings, run_id)
+    plan = steps.load_plan(storage, run_id)
+
+    def chars(part):
+        return sum(len(plan.lines[i].text) for i in range(part.first, part.last))
+
+    assert parts[0].first == plan.chapter_line_ranges()[-1][0]  # the long chapter
+    assert [chars(p) for p in parts] == sorted((chars(p) for p in parts), reverse=True)
+    covered = sorted(i for p in parts for i in range(p.first, p.last))
+    assert covered == list(range(len(plan.lines)))
+
+
+def _flac_bytes(samples: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, 24000, format="FLAC", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def test_a_part_stored_as_flac_by_an_older_worker_is_still_read(world):
+    settings, engine, storage, run_id = world
+    parts = steps.make_plan(engine, storage, settings, run_id)
+    for part in parts:
+        steps.make_part(storage, settings, run_id, part)
+    first = min(parts, key=lambda p: p.first)
+    key = f"runs/{run_id}/parts/{first.first:07d}"
+    with storage.open(key + ".pcm") as fh:
+        samples = np.frombuffer(fh.read(), dtype="<i2")
+    with storage.open(key + ".json") as fh:
+        index = json.loads(fh.read())
+    # What a worker before the raw parts left: FLAC audio, an index without encoding.
+    storage.put_bytes(key + ".flac", _flac_bytes(samples))
+    storage.delete(key + ".pcm")
+    del index["encoding"]
+    storage.put_bytes(key + ".json", json.dumps(index).encode())
+
+    values = steps.assemble_parts(engine, storage, settings, run_id, parts)
+    assert values is not None
+    with storage.open(values["narration_key"]) as fh:
+        narration, _ = sf.read(fh, dtype="int16")
+    # The story's first line, after the lead-in and its own pause, is the part's first.
+    first_line = steps.load_plan(storage, run_id).lines[0]
+    start = (250 + first_line.pause_before_ms) * 24000 // 1000
+    length = index["lengths"][0]
+    assert length > 0
+    assert np.array_equal(narration[start : start + length], samples[:length])
+
+
+def test_a_part_that_disagrees_with_its_index_ends_the_story_with_a_reason(world):
+    settings, engine, storage, run_id = world
+    parts = steps.make_plan(engine, storage, settings, run_id)
+    for part in parts:
+        steps.make_part(storage, settings, run_id, part)
+    key = f"runs/{run_id}/parts/{parts[-1].first:07d}.pcm"
+    with storage.open(key) as fh:
+        storage.put_bytes(key, fh.read()[:-200])  # 100 samples short
+    with pytest.raises(steps.TalecastError, match="holds .* samples, its index says"):
+        steps.assemble_parts(engine, storage, settings, run_id, parts)

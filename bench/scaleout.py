@@ -66,6 +66,11 @@ def bench_story(chapters: int, exchanges: int) -> tuple[str, str]:
 
 
 TASK_LINE = re.compile(r"Task talecast\.(\w+)\[[^]]+\] succeeded in ([\d.]+)s")
+STAMPED_TASK_LINE = re.compile(  # SERVICE_LOG_FORMAT's stamp, then Celery's line
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*?"
+    r"Task talecast\.(\w+)\[[^]]+\] succeeded in ([\d.]+)s",
+    re.M,
+)
 ASSEMBLY_LINE = re.compile(r"\(tracks ([\d.]+) s, exports and storing ([\d.]+) s\)")
 
 
@@ -76,16 +81,50 @@ def task_seconds(logs: list[str]) -> dict[str, str]:
         for name, seconds in TASK_LINE.findall(log):
             runs, total = totals.get(name, (0, 0.0))
             totals[name] = (runs + 1, total + float(seconds))
-    seconds = {name: f"{total:.2f} s in {runs}" for name, (runs, total) in totals.items()}
-    for log in logs:  # the assembly's own split: joining the tracks, exporting + storing
+    seconds = {
+        name: f"{total:.2f} s in {runs}" for name, (runs, total) in totals.items()
+    }
+    for (
+        log
+    ) in logs:  # the assembly's own split: joining the tracks, exporting + storing
         for tracks, storing in ASSEMBLY_LINE.findall(log):
-            seconds["assemble_split"] = f"tracks {tracks} s, exports and storing {storing} s"
+            seconds["assemble_split"] = (
+                f"tracks {tracks} s, exports and storing {storing} s"
+            )
     return seconds
+
+
+def timeline(logs: list[str], submitted: float, seen: float) -> dict[str, float]:
+    """Where a render's wall time goes, from the workers' log stamps and the bench's
+    clock (``submitted``: the upload was sent; ``seen``: SUCCESS was polled):
+    ``to_plan_end_s`` submit to the plan's end, ``parts_end_spread_s`` how long the
+    first worker to run out of parts waited for the last one, ``assembly_wait_s`` last
+    part to the assembly's start, ``after_assembly_s`` its end to SUCCESS being seen."""
+    from datetime import datetime
+
+    spans: dict[str, list[tuple[float, float]]] = {}
+    ends: dict[int, float] = {}  # worker -> end of its last part
+    for worker, log in enumerate(logs):
+        for stamp, name, seconds in STAMPED_TASK_LINE.findall(log):
+            end = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            spans.setdefault(name, []).append((end - float(seconds), end))
+            if name == "part":
+                ends[worker] = max(ends.get(worker, 0.0), end)
+    if not ends or "plan" not in spans or "assemble" not in spans:
+        return {}
+    assembly_start, assembly_end = spans["assemble"][0]
+    figures = {
+        "to_plan_end_s": spans["plan"][0][1] - submitted,
+        "parts_end_spread_s": max(ends.values()) - min(ends.values()),
+        "assembly_wait_s": assembly_start - max(ends.values()),
+        "after_assembly_s": seen - assembly_end,
+    }
+    return {name: round(value, 2) for name, value in figures.items()}
 
 
 def _render_once(
     workers: int, story: bytes, tmp: Path, profile: str
-) -> tuple[float, dict[str, str]]:
+) -> tuple[float, dict[str, object]]:
     from cluster import Cluster, scale_env_or_none
 
     env = scale_env_or_none()
@@ -96,13 +135,14 @@ def _render_once(
     try:
         key = cluster.server.create_key("bench")
         with cluster.client() as client:
-            started = time.perf_counter()
+            submitted, started = time.time(), time.perf_counter()
             task = client.post(
                 "/apis/story",
                 headers={"x-api-key": key},
                 data={"source_language": "1"},
                 files={"file": ("s.txt", story, "text/plain")},
             ).json()
+            upload_s = time.perf_counter() - started
             while True:
                 status = client.get(
                     f"/apis/story/{task['task_id']}", headers={"x-api-key": key}
@@ -110,7 +150,7 @@ def _render_once(
                 if status["status"] != "PENDING":
                     break
                 time.sleep(0.1)
-            elapsed = time.perf_counter() - started
+            elapsed, seen = time.perf_counter() - started, time.time()
         assert status["status"] == "SUCCESS", status
         # The assembly task logs its own end just after the story turns SUCCESS.
         deadline = time.monotonic() + 10
@@ -118,7 +158,9 @@ def _render_once(
             [w.log() for w in cluster.workers]
         ):
             time.sleep(0.2)
-        return elapsed, task_seconds([w.log() for w in cluster.workers])
+        logs = [w.log() for w in cluster.workers]
+        figures = {**task_seconds(logs), **timeline(logs, submitted, seen)}
+        return elapsed, {"upload_s": round(upload_s, 2), **figures}
     finally:
         cluster.stop()
 

@@ -9,6 +9,7 @@ S3_PORT=${S3_PORT:-5055}
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 services_start() {
+  services_stop  # servers an earlier start left running would lose their folders
   rm -rf "$SERVICES_DIR"; mkdir -p "$SERVICES_DIR"; chmod 755 "$SERVICES_DIR"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
     --appendonly no --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" \
@@ -41,7 +42,11 @@ services_stop() {
     local as_pg=(); [ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
     "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$SERVICES_DIR/pg" -m immediate -w stop >/dev/null 2>&1 || true
   fi
-  [ -f "$SERVICES_DIR/moto.pid" ] && kill "$(cat "$SERVICES_DIR/moto.pid")" 2>/dev/null || true
+  if [ -f "$SERVICES_DIR/moto.pid" ]; then
+    local moto; moto=$(cat "$SERVICES_DIR/moto.pid")
+    kill "$moto" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$moto" 2>/dev/null || break; sleep 0.1; done
+  fi
 }
 
 case "${1:-}" in

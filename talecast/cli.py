@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from talecast.config import SERVICE_LOG_FORMAT
 from talecast.errors import TalecastError
 from talecast.progress import ProgressBar
 
@@ -470,9 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``talecast`` command."""
     args = build_parser().parse_args(argv)
+    service = args.command in ("serve", "worker")
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format=SERVICE_LOG_FORMAT if service else "%(levelname)s %(name)s: %(message)s",
     )
     func: Callable[[argparse.Namespace], int] = args.func
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -102,7 +103,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BulkResultsLane)
     app.add_middleware(RequestCounter, metrics=metrics)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    from talecast.pipeline import reading  # noqa: F401 (the first upload's, loaded now)
+
+    # The broker connection is opened beside the start-up: a broker that is down or
+    # slow to answer must not hold the server back (/health reports it).
+    threading.Thread(target=_warm_queue, args=(state,), daemon=True).start()
     return app
+
+
+def _warm_queue(state: AppState) -> None:
+    """Open the queue's connection, so the first story is sent as quickly as the next."""
+    try:
+        state.queue.warm()
+    except Exception as exc:  # noqa: BLE001 (a broker that is down is /health's news)
+        logger.warning("queue: could not connect at start (%s); retried on use", exc)
 
 
 def _service_router() -> APIRouter:

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from talecast.api.app import create_app
-from talecast.config import Settings, get_settings
+from talecast.config import SERVICE_LOG_FORMAT, Settings, get_settings
 from talecast.jobs.pool import WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def _configure_logging(level: str) -> None:
     if not root.handlers:
         logging.basicConfig(
             level=level,
-            format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s",
+            format=SERVICE_LOG_FORMAT,
         )
     elif root.getEffectiveLevel() > logging.getLevelName(level):
         # Logging was set up quieter by the caller: still report the service's events.

@@ -39,6 +39,9 @@ class TaskQueue(Protocol):
     def submit(self, task_id: str) -> None:
         """Make the task with this id eligible for a worker."""
 
+    def warm(self) -> None:
+        """Open now what the first submit would open (a broker connection)."""
+
 
 class LocalQueue:
     """The default queue: rows in the database that worker processes poll."""
@@ -49,6 +52,9 @@ class LocalQueue:
 
     def check(self) -> None:
         """The local queue is the database; its health is the database's."""
+
+    def warm(self) -> None:
+        """Nothing to open."""
 
 
 def make_queue(settings: Any) -> TaskQueue:

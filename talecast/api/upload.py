@@ -7,11 +7,9 @@ content early (422 on ``file``). Attribution and synthesis happen later in a wor
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -37,6 +35,7 @@ from talecast.errors import (
     TalecastError,
     VoiceError,
 )
+from talecast.jobs.notify import is_private_host
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +205,7 @@ def _check_callback(url: str | None, private_ok: bool) -> str | None:
             loc,
             f"callback_url must be an absolute http or https URL, not {url[:100]!r}",
         )
-    if not private_ok and _is_private_host(parts.hostname):
+    if not private_ok and is_private_host(parts.hostname):
         raise field_error(
             loc,
             f"callback_url host {parts.hostname!r} is a loopback, private or "
@@ -214,19 +213,6 @@ def _check_callback(url: str | None, private_ok: bool) -> str | None:
             "(TALECAST_PRIVATE_CALLBACKS)",
         )
     return url.strip()
-
-
-def _is_private_host(host: str) -> bool:
-    """The host is, or resolves to, an address outside the public internet."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError):
-        return False  # unresolvable: the callback simply fails later
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return True
-    return False
 
 
 def _voices_from_run(

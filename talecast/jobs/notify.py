@@ -6,17 +6,25 @@ the header ``X-Talecast-Signature: sha256=<hex>`` is the HMAC-SHA256 of the body
 the server's secret key, so a receiver can check the call came from this server.
 Delivery runs in a background thread, three attempts at most (after 0, 2 and 8 s); a
 receiver that keeps failing is logged and never holds up a worker.
+
+With ``TALECAST_PRIVATE_CALLBACKS=false`` the host is resolved again before each
+attempt, every address it has must be public, and the call goes to the address that was
+checked (the URL's host kept in ``Host`` and for TLS), so a DNS answer that changes
+after the upload cannot turn the call towards the server's own network.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import Engine, select
@@ -33,6 +41,58 @@ _PUBLIC = {
     StoryStatus.ERROR.value: "ERROR",
     StoryStatus.TIMEOUT.value: "TIMEOUT",
 }
+
+
+class RefusedTargetError(ValueError):
+    """A callback host that is, or resolves to, an address outside the internet."""
+
+
+def host_addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses ``host`` is or resolves to, in resolver order (empty when it does
+    not resolve)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return []
+    found = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    return list(dict.fromkeys(found))
+
+
+def is_private_host(host: str) -> bool:
+    """The host is, or resolves to, a loopback, private or link-local address."""
+    return any(not address.is_global for address in host_addresses(host))
+
+
+def pinned_target(
+    url: str, private_ok: bool
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Where to send a callback: (URL, extra headers, httpx request extensions).
+
+    When private addresses are refused the host is resolved now and the URL names the
+    first of its addresses, with the host itself in ``Host`` and as the TLS server
+    name; RefusedTargetError if any address is not public or none is found.
+    """
+    if private_ok:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    addresses = host_addresses(host)
+    if not addresses:
+        raise RefusedTargetError(f"callback host {host!r} does not resolve")
+    private = [a for a in addresses if not a.is_global]
+    if private:
+        raise RefusedTargetError(
+            f"callback host {host!r} resolves to {private[0]}, which is not a public "
+            "address (TALECAST_PRIVATE_CALLBACKS=false)"
+        )
+    first = addresses[0]
+    netloc = f"[{first}]" if first.version == 6 else str(first)
+    named = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc, named = f"{netloc}:{parts.port}", f"{named}:{parts.port}"
+    pinned = urlunsplit(parts._replace(netloc=netloc))
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return pinned, {"Host": named}, extensions
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -64,33 +124,54 @@ def story_ended(engine: Engine, run_id: int, secret: str | None = None) -> None:
     else:
         body["exception_reason"] = row.exception_reason
         body["message"] = row.message
-    if secret is None:
-        from talecast.config import get_settings
+    from talecast.config import get_settings
 
-        secret = get_settings().secret_key or ""
+    settings = get_settings()
+    if secret is None:
+        secret = settings.secret_key or ""
     data = json.dumps(body, separators=(",", ":")).encode("utf-8")
     thread = threading.Thread(
-        target=_deliver,
-        args=(row.callback_url, data, signature(secret, data), run_id),
+        target=deliver,
+        args=(
+            row.callback_url,
+            data,
+            signature(secret, data),
+            run_id,
+            settings.private_callbacks,
+        ),
         name=f"talecast-callback-{run_id}",
         daemon=True,
     )
     thread.start()
 
 
-def _deliver(url: str, data: bytes, signed: str, run_id: int) -> None:
+def deliver(
+    url: str, data: bytes, signed: str, run_id: int, private_ok: bool = True
+) -> bool:
+    """POST ``data`` to ``url`` (up to three attempts); True once it was accepted."""
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signed}
     problem = ""
     for delay in ATTEMPT_DELAYS_S:
         time.sleep(delay)
         try:
-            response = httpx.post(url, content=data, headers=headers, timeout=TIMEOUT_S)
+            target, extra, extensions = pinned_target(url, private_ok)
+        except RefusedTargetError as exc:
+            logger.warning("story run %s: callback not sent: %s", run_id, exc)
+            return False
+        try:
+            with httpx.Client(timeout=TIMEOUT_S) as client:
+                response = client.post(
+                    target,
+                    content=data,
+                    headers={**headers, **extra},
+                    extensions=extensions,
+                )
         except httpx.HTTPError as exc:
             problem = f"{type(exc).__name__}: {exc}"
             continue
         if response.status_code < 300:
             logger.info("story run %s: callback delivered to %s", run_id, url)
-            return
+            return True
         problem = f"HTTP {response.status_code}"
     logger.warning(
         "story run %s: callback to %s failed %d times (%s); giving up",
@@ -99,3 +180,4 @@ def _deliver(url: str, data: bytes, signed: str, run_id: int) -> None:
         len(ATTEMPT_DELAYS_S),
         problem,
     )
+    return False

@@ -7,7 +7,8 @@ when the dev set is absent); the short story is the first ``--short-chars`` of t
 text, so both have sentences of the same lengths. The demo story is measured too: its
 short sentences keep the speech engine's buffers smaller, which that row shows.
 
-    .venv/bin/python bench/memory.py [--chars 150000] [--short-chars 6000] [--profile fast]
+    .venv/bin/python bench/memory.py [--chars 150000] [--short-chars 6000] \
+        [--profile fast]
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from _common import peak_rss_mb
 from talecast.pipeline.reading import read_story_file
 from talecast.pipeline.render import RenderOptions, render_story
 t = time.perf_counter()
-r = render_story(read_story_file({story!r}), Path({out!r}), RenderOptions(profile={profile!r}),
-                 cache_dir=Path({cache!r}))
+r = render_story(read_story_file({story!r}), Path({out!r}),
+                 RenderOptions(profile={profile!r}), cache_dir=Path({cache!r}))
 print(json.dumps({{"peak_rss_mb": peak_rss_mb(), "audio_s": r.duration_s,
                   "wall_s": time.perf_counter() - t, "lines": len(r.transcript)}}))
 """

@@ -1,11 +1,12 @@
 """Whole-pipeline wall time against the raw engines' time for the same lines and voices.
 
 Renders a story with a fresh line cache, then times the speech engines alone
-(``Synthesizer.raw_synthesize``) on exactly the lines and voices the render used, in the
-same process with the models already loaded and as many lines in flight as the render had
-(``--threads``). Prints both and their ratio (target <= 1.10).
+(``Synthesizer.raw_synthesize``) on exactly the lines and voices the render used, in
+the same process with the models already loaded and as many lines in flight as the
+render had (``--threads``). Prints both and their ratio (target <= 1.10).
 
-    .venv/bin/python bench/pipeline.py [--story FILE] [--profile neural|fast] [--threads N]
+    .venv/bin/python bench/pipeline.py [--story FILE] [--profile neural|fast] \
+        [--threads N]
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
 
 
 def default_threads(processes: int) -> int:
-    """Lines spoken at once by each of ``processes`` render processes on this machine."""
+    """Lines spoken at once by each of ``processes`` render processes here."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     cores = cores or os.cpu_count() or 1
     return max(1, min(MAX_DEFAULT_THREADS, cores // max(processes, 1)))
@@ -144,9 +144,9 @@ def _check_scale_out(settings: Settings) -> None:
         )
     if settings.storage == "s3" and not settings.s3_bucket:
         raise ConfigError(
-            "TALECAST_STORAGE=s3 needs TALECAST_S3_BUCKET (and TALECAST_S3_ENDPOINT_URL "
-            "for a server other than AWS; credentials from AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY)"
+            "TALECAST_STORAGE=s3 needs TALECAST_S3_BUCKET (and "
+            "TALECAST_S3_ENDPOINT_URL for a server other than AWS; credentials from "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
         )
 
 

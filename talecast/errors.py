@@ -5,12 +5,13 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     TalecastError
     ├── StoryInputError            the uploaded story cannot be used (HTTP 422)
     │   ├── EmptyStoryError        nothing but whitespace
-    │   ├── UnsupportedFormatError the bytes are no text, DOCX, EPUB, PDF, HTML or Markdown
+    │   ├── UnsupportedFormatError not text, DOCX, EPUB, PDF, HTML or Markdown
     │   ├── StoryDecodeError       text whose encoding cannot be determined
     │   ├── CorruptArchiveError    a DOCX or EPUB that is not a valid archive
     │   ├── CorruptPdfError        a PDF that cannot be parsed or is password-protected
     │   ├── NoTextLayerError       a PDF without extractable text
-    │   └── StoryTooLargeError     over a size limit, or an archive that expands past one (413)
+    │   └── StoryTooLargeError     over a size limit, or an archive too big unpacked
+    │                              (HTTP 413)
     ├── VoiceError                 an unknown voice id or an unusable voice (HTTP 422)
     ├── EngineError                a speech engine failed or is not installed
     ├── NotFoundError              an id that does not exist for the caller (HTTP 404)
@@ -20,13 +21,13 @@ Every error Talecast raises on purpose derives from :class:`TalecastError`::
     ├── RunNotReadyError           a run that exists but has no result yet (HTTP 400)
     ├── StorageError               a stored file is missing or storage cannot be written
     │                              (HTTP 503)
-    ├── QuotaError                 an account over its limit of stories in progress (400)
-    ├── ExportError                an unknown export format or mastering profile, or a run
-    │                              directory that lacks a rendered file (HTTP 422)
+    ├── QuotaError                 an account over its limit of active stories (400)
+    ├── ExportError                an unknown export format or mastering profile, or a
+    │                              run directory without a rendered file (HTTP 422)
     ├── EncoderError               ffmpeg is missing or failed while encoding an export
     ├── RenderTimeoutError         a render past its time limit, or one that stalled
-    ├── DictionaryError            a pronunciation dictionary that cannot be read (HTTP 422)
-    └── CorrectionError            a speaker or voice correction that does not fit the story
+    ├── DictionaryError            an unreadable pronunciation dictionary (HTTP 422)
+    └── CorrectionError            a speaker or voice correction that does not fit
                                    (HTTP 422)
 
 ``reason`` is the machine-readable ``exception_reason`` a failed story task reports.

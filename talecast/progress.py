@@ -14,8 +14,8 @@ _MIN_INTERVAL_S = 0.1
 class ProgressBar:
     """Draws ``label [#####     ]  42% stage  12s`` on one terminal line.
 
-    Only draws when the stream is a terminal (or ``force`` is set), so logs and pipes stay
-    clean; the final state is always printed once on close when enabled.
+    Only draws when the stream is a terminal (or ``force`` is set), so logs and pipes
+    stay clean; the final state is always printed once on close when enabled.
     """
 
     def __init__(

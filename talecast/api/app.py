@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _warm_queue(state: AppState) -> None:
-    """Open the queue's connection, so the first story is sent as quickly as the next."""
+    """Open the queue's connection: the first story is sent as quickly as the next."""
     try:
         state.queue.warm()
     except Exception as exc:  # noqa: BLE001 (a broker that is down is /health's news)

@@ -31,6 +31,9 @@ from talecast.storage import StorageError, get_storage
 logger = logging.getLogger(__name__)
 
 PROGRESS_KEY = "talecast:parts-done:{run_id}"
+# Logged by each pool process once its engines are loaded (Celery's "ready." comes
+# earlier, while they still load): from then on a story part starts at once.
+ENGINES_LOADED = "worker: %s speech engines loaded"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -87,6 +90,8 @@ def _fresh_connections(**_: Any) -> None:
         warm_engines(settings.voice_profile)
     except TalecastError:  # an engine missing here fails its parts with a clear error
         logger.warning("worker: could not load every speech engine", exc_info=True)
+        return
+    logger.info(ENGINES_LOADED, settings.voice_profile)
 
 
 def warm_engines(profile: str) -> None:

@@ -1,7 +1,7 @@
 """Join synthesized lines into the narration, the dialogue track and the transcript.
 
-Both tracks are written to disk line by line, so memory stays flat however long the story
-is. They have exactly the same number of samples: the dialogue track carries each
+Both tracks are written to disk line by line, so memory stays flat however long the
+story is. They have exactly the same number of samples: the dialogue track carries each
 character's line at the same offset as the narration and silence everywhere else. The
 transcript is computed from integer sample offsets, never by adding rounded seconds.
 """
@@ -152,7 +152,7 @@ def assemble(
 
 
 def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[dict]:
-    """The Camb transcript: ``{start, end, text, speaker}`` in seconds, millisecond steps.
+    """The Camb transcript: ``{start, end, text, speaker}`` in seconds, to the ms.
 
     Rounding start up and end down keeps every item inside its audio (for lines of at
     least a millisecond), so items never overlap.

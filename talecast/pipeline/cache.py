@@ -1,9 +1,10 @@
 """A cache of synthesized lines, so re-runs and resumed runs skip finished work.
 
 A line is keyed by everything that changes its sound: the engine's version string, the
-voice (id and parameters), the pronunciation replacements and the text. Entries are 16-bit
-FLAC files, written to a temporary name and renamed, so a process killed mid-write never
-leaves a torn entry behind. This is also the one place where float audio becomes int16.
+voice (id and parameters), the pronunciation replacements and the text. Entries are
+16-bit FLAC files, written to a temporary name and renamed, so a process killed
+mid-write never leaves a torn entry behind. This is also the one place where float audio
+becomes int16.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class LineCache:
                     tmp, samples, self.sample_rate_hz, format="FLAC", subtype="PCM_16"
                 )
             else:
-                # libsndfile cannot write an empty FLAC; an empty WAV body reads the same.
+                # libsndfile writes no empty FLAC; an empty WAV body reads the same.
                 sf.write(
                     tmp, samples, self.sample_rate_hz, format="WAV", subtype="PCM_16"
                 )

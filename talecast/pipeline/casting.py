@@ -2,9 +2,9 @@
 
 Rules, in order of strength: each character keeps one voice; no character shares the
 narrator's voice; characters who talk to each other never share a voice; a character's
-voice matches their gender where it is known; the most talkative characters are cast first
-so they get the most distinct voices. The same story always gets the same cast: every
-choice is ordered by line counts, then names, never by chance or by set order.
+voice matches their gender where it is known; the most talkative characters are cast
+first so they get the most distinct voices. The same story always gets the same cast:
+every choice is ordered by line counts, then names, never by chance or by set order.
 
 Voices a person pinned (corrections) are given first and never changed; everyone else is
 cast around them by the same rules.
@@ -24,7 +24,7 @@ from talecast.pipeline.voices import Voice, default_narrator, get_voice, list_vo
 
 logger = logging.getLogger(__name__)
 
-# Characters whose lines are at most this many lines apart are taken to be talking together.
+# Characters whose lines are at most this many lines apart are taken to be talking.
 CONVERSATION_WINDOW_LINES = 4
 
 

@@ -3,10 +3,10 @@
 Three steps that can run in one process or spread over workers:
 
 1. ``plan_story``: attribute speakers, split the text into lines, cast voices. Cheap.
-2. ``synthesize_lines``: speak any subset of the lines into the line cache. The expensive
-   step; idempotent, so a killed worker's part can simply run again.
-3. ``assemble_story``: stream every line from the cache into the two tracks and write the
-   transcript, chapters, cast and review files.
+2. ``synthesize_lines``: speak any subset of the lines into the line cache. The
+   expensive step; idempotent, so a killed worker's part can simply run again.
+3. ``assemble_story``: stream every line from the cache into the two tracks and write
+   the transcript, chapters, cast and review files.
 
 ``render_story`` runs all three with progress reported as a fraction and a stage name.
 """

@@ -1,8 +1,8 @@
 """Turn a document and its attribution into the ordered lines a story is read as.
 
-Every stretch of the text becomes one ``Line``: a chapter heading, a sentence of narration,
-or one quote with its speaker. Lines carry the pause that goes before them, so assembly
-needs no knowledge of the text.
+Every stretch of the text becomes one ``Line``: a chapter heading, a sentence of
+narration, or one quote with its speaker. Lines carry the pause that goes before them,
+so assembly needs no knowledge of the text.
 """
 
 from __future__ import annotations

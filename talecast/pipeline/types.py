@@ -1,7 +1,7 @@
 """Data passed between pipeline stages.
 
-Character offsets (``start_char``, ``end_char``) always index ``Document.text``, half-open
-``[start, end)``, as Python ``str`` indices.
+Character offsets (``start_char``, ``end_char``) always index ``Document.text``,
+half-open ``[start, end)``, as Python ``str`` indices.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ class Document:
 class Quote:
     """One pair of quotation marks: a span of dialogue.
 
-    ``start_char``/``end_char`` include the quotation marks; ``text`` is the spoken words
-    without them. ``group`` ties together the parts of one quotation interrupted by a tag
-    (``"A," said she, "B."``): both parts share the group number.
+    ``start_char``/``end_char`` include the quotation marks; ``text`` is the spoken
+    words without them. ``group`` ties together the parts of one quotation interrupted
+    by a tag (``"A," said she, "B."``): both parts share the group number.
     """
 
     start_char: int

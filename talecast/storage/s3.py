@@ -1,8 +1,9 @@
 """Storage in an S3-compatible bucket, through boto3.
 
 Credentials come from the standard ``AWS_*`` environment variables (or any other source
-boto3 reads); the endpoint URL and bucket from Talecast's settings. Links to stored audio
-are presigned GET URLs (signature version 4), valid for as long as the caller asks.
+boto3 reads); the endpoint URL and bucket from Talecast's settings. Links to stored
+audio are presigned GET URLs (signature version 4), valid for as long as the caller
+asks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Assembly: equal-length tracks, silent dialogue track under narration, exact offsets."""
+"""Assembly: tracks of equal length, dialogue silent under narration, exact offsets."""
 
 import numpy as np
 import soundfile as sf

@@ -79,7 +79,9 @@ class Worker:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
-            if "ready." in self.log():
+            log = self.log()
+            # Celery is ready before its pool process has loaded the engines.
+            if "ready." in log and "speech engines loaded" in log:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"worker not ready:\n{self.log()}")

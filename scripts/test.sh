@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set up if needed, start the test servers, run the whole test suite, stop the servers.
+# Set up if needed, lint, start the test servers, run the whole test suite, stop them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+.venv/bin/ruff check talecast tests bench
+.venv/bin/ruff format --check talecast tests bench
 source scripts/services.sh start
 trap 'bash scripts/services.sh stop' EXIT
 set +e

@@ -73,7 +73,9 @@ def correct_run(
     ``speakers``: ``[{"start_char", "speaker"}]``, the quote starting at ``start_char``
     (from ``script.json`` of the run's files) is spoken by ``speaker``: a character of
     the story, a new name (cast a voice of its own), or ``Narrator`` (read as
-    narration, off the dialogue track). ``voices``: ``{"speaker": voice_id}``. The
+    narration, off the dialogue track). ``speech``: ``[{"start_char", "end_char",
+    "speaker"}]``, narration the quote finder missed is spoken by ``speaker`` (offsets
+    of narration lines in ``script.json``). ``voices``: ``{"speaker": voice_id}``. The
     run's earlier corrections stay in effect and everyone keeps their voice. Returns
     the ``task_id`` of the new render; its run gets a new ``run_id``. A run set up with
     ``POST /story-setup`` is rendered itself (an empty object renders it as set up)
@@ -87,6 +89,7 @@ def correct_run(
     if script is not None:
         starts = [item.start_char for item in body.speakers]
         _check_against_script(starts, new, earlier, script)
+        _check_speech_against_script(new, earlier, script)
     keep_voices = cast_voices(state, run_id) or json.loads(
         parent["keep_voices_json"] or "null"
     )
@@ -189,6 +192,39 @@ def _story_row(state: AppState, account: int, run_id: int) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+def _check_speech_against_script(
+    new: Corrections, earlier: Corrections, script: list[dict[str, Any]]
+) -> None:
+    """422 for a ``speech`` span outside the run's text or over one of its quotes (a
+    span an earlier correction made speech may be given again)."""
+    quotes = sorted(
+        (int(item["start_char"]), int(item["end_char"]))
+        for item in script
+        if item.get("kind") == "dialogue"
+    )
+    text_end = max((int(item["end_char"]) for item in script), default=0)
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for index, (start, (end, _)) in enumerate(sorted(new.speech.items())):
+        if earlier.speech.get(start, (None,))[0] == end:
+            continue
+        loc: tuple[str | int, ...] = ("body", "speech", index)
+        at = bisect.bisect_left(quotes, (end, end))
+        if end > text_end:
+            problems.append(
+                (loc, f"end_char {end} is past the run's last line (at {text_end})")
+            )
+        elif at > 0 and quotes[at - 1][1] > start:
+            problems.append(
+                (
+                    loc,
+                    f"characters {start}-{end} overlap the quote at "
+                    f"{quotes[at - 1][0]}; correct that quote under 'speakers'",
+                )
+            )
+    if problems:
+        raise FieldError(problems)
+
+
 def _check_against_script(
     starts: list[int],
     new: Corrections,
@@ -218,6 +254,7 @@ def _check_against_script(
         )
     speakers = {str(item.get("speaker")) for item in script}
     speakers |= set(new.speakers.values()) | set(earlier.speakers.values())
+    speakers |= {name for _, name in (*new.speech.values(), *earlier.speech.values())}
     for name in new.voices:
         if name not in speakers and name != NARRATOR:
             problems.append(

@@ -196,6 +196,24 @@ class SpeakerCorrectionIn(BaseModel):
     speaker: str = Field(min_length=1, max_length=100)
 
 
+class SpeechCorrectionIn(BaseModel):
+    """The narration from ``start_char`` to ``end_char`` is spoken by ``speaker``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_char: int = Field(
+        ge=0,
+        le=2**31 - 1,
+        description="where the spoken stretch starts (a narration line's start_char)",
+    )
+    end_char: int = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="where it ends (a narration line's end_char), exclusive",
+    )
+    speaker: str = Field(min_length=1, max_length=100)
+
+
 class CorrectionsIn(BaseModel):
     """Speaker and voice corrections to a finished run."""
 
@@ -203,6 +221,11 @@ class CorrectionsIn(BaseModel):
 
     speakers: list[SpeakerCorrectionIn] = Field(
         default_factory=list, max_length=100_000
+    )
+    speech: list[SpeechCorrectionIn] = Field(
+        default_factory=list,
+        max_length=100_000,
+        description="narration a character speaks (speech the quote finder missed)",
     )
     voices: dict[str, int] = Field(
         default_factory=dict, description="speaker name -> voice id (GET /list-voices)"
@@ -218,6 +241,7 @@ class CorrectionsOut(BaseModel):
     run_id: int
     corrects_run_id: int | None = None
     speakers: list[dict[str, Any]] = Field(default_factory=list)
+    speech: list[dict[str, Any]] = Field(default_factory=list)
     voices: dict[str, int] = Field(default_factory=dict)
     pronunciations: dict[str, str] = Field(default_factory=dict)
 

@@ -5,6 +5,7 @@ Corrections are plain JSON, the same for the command line and the API::
     {
       "speakers": [{"start_char": 1042, "speaker": "Elizabeth"},
                    {"start_char": 2210, "speaker": "Narrator"}],
+      "speech": [{"start_char": 3100, "end_char": 3164, "speaker": "Mr. Collins"}],
       "voices": {"Elizabeth": 3, "Narrator": 1},
       "pronunciations": {"Darcy": "Dar see"}
     }
@@ -12,10 +13,14 @@ Corrections are plain JSON, the same for the command line and the API::
 ``start_char`` is where a quote starts in the story's text (``script.json`` of a render
 lists every line with it). A quote given to ``Narrator`` is read as narration: it leaves
 the dialogue track, for a letter, a sign or a thought the attribution took for speech.
-A name the story never attributed joins the cast. A correction applies to every part of
-one quotation (``"A," said she, "B."``). ``voices`` pins speakers to voice ids; everyone
-not pinned is cast as usual, around the pinned voices. ``pronunciations`` say what to
-speak for a word (whole word, any case), on top of the story's dictionaries.
+``speech`` is the other way round: the story text from ``start_char`` to ``end_char``
+(narration lines of ``script.json`` give both) is spoken by a character, for speech the
+quote finder missed (no quotation marks, a letter read aloud); it becomes a dialogue
+line of its own and may not overlap a quote or a chapter heading. A name the story never
+attributed joins the cast. A correction applies to every part of one quotation (``"A,"
+said she, "B."``). ``voices`` pins speakers to voice ids; everyone not pinned is cast as
+usual, around the pinned voices. ``pronunciations`` say what to speak for a word (whole
+word, any case), on top of the story's dictionaries.
 
 Applying corrections changes only which lines a voice speaks, or how a word is said, so
 a re-render takes the unchanged lines from the line cache and synthesizes only the lines
@@ -25,12 +30,22 @@ a correction touches.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from talecast.errors import CorrectionError, VoiceError
-from talecast.pipeline.types import NARRATOR, Attribution, Character, Utterance
+from talecast.pipeline.dialogue import PARAGRAPH_BREAK
+from talecast.pipeline.script import heading_span
+from talecast.pipeline.types import (
+    NARRATOR,
+    Attribution,
+    Character,
+    Document,
+    Quote,
+    Utterance,
+)
 from talecast.pipeline.voices import get_voice
 
 MAX_NAME_CHARS = 100
@@ -42,14 +57,16 @@ CORRECTED = "corrected"  # the ``method`` of a line a person attributed
 
 @dataclass
 class Corrections:
-    """Speakers by quote start offset, and voice ids by speaker name."""
+    """Speakers by quote start offset, voice ids by speaker name, spoken stretches of
+    narration by start offset (``(end_char, speaker)``) and what to say for words."""
 
     speakers: dict[int, str] = field(default_factory=dict)
     voices: dict[str, int] = field(default_factory=dict)
     pronunciations: dict[str, str] = field(default_factory=dict)  # word -> what to say
+    speech: dict[int, tuple[int, str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.speakers or self.voices or self.pronunciations)
+        return bool(self.speakers or self.voices or self.pronunciations or self.speech)
 
     def merged(self, newer: Corrections) -> Corrections:
         """These corrections with ``newer`` on top (newer wins where both say one)."""
@@ -57,6 +74,7 @@ class Corrections:
             {**self.speakers, **newer.speakers},
             {**self.voices, **newer.voices},
             {**self.pronunciations, **newer.pronunciations},
+            {**self.speech, **newer.speech},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +83,10 @@ class Corrections:
             "speakers": [
                 {"start_char": start, "speaker": name}
                 for start, name in sorted(self.speakers.items())
+            ],
+            "speech": [
+                {"start_char": start, "end_char": end, "speaker": name}
+                for start, (end, name) in sorted(self.speech.items())
             ],
             "voices": dict(sorted(self.voices.items())),
             "pronunciations": dict(sorted(self.pronunciations.items())),
@@ -77,19 +99,20 @@ def parse_corrections(raw: object) -> Corrections:
         return Corrections()
     if not isinstance(raw, Mapping):
         raise CorrectionError("corrections must be a JSON object")
-    unknown = sorted(set(raw) - {"speakers", "voices", "pronunciations"})
+    unknown = sorted(set(raw) - {"speakers", "speech", "voices", "pronunciations"})
     if unknown:
         raise CorrectionError(
-            f"unknown key {unknown[0]!r}; corrections have 'speakers', 'voices' and "
-            "'pronunciations'",
+            f"unknown key {unknown[0]!r}; corrections have 'speakers', 'speech', "
+            "'voices' and 'pronunciations'",
             ("body", unknown[0]),
         )
     speakers, voices = raw.get("speakers"), raw.get("voices")
-    said = raw.get("pronunciations")
+    said, speech = raw.get("pronunciations"), raw.get("speech")
     return Corrections(
         _parse_speakers([] if speakers is None else speakers),
         _parse_voices({} if voices is None else voices),
         _parse_pronunciations({} if said is None else said),
+        _parse_speech([] if speech is None else speech),
     )
 
 
@@ -144,6 +167,52 @@ def _parse_speakers(items: object) -> dict[int, str]:
             )
         speakers[start] = _check_name(item["speaker"], (*loc, "speaker"))
     return speakers
+
+
+def _parse_speech(items: object) -> dict[int, tuple[int, str]]:
+    loc: tuple[str | int, ...] = ("body", "speech")
+    if not isinstance(items, list):
+        raise CorrectionError(
+            "'speech' must be a list of {start_char, end_char, speaker}", loc
+        )
+    if len(items) > MAX_SPEAKER_CORRECTIONS:
+        raise CorrectionError(
+            f"at most {MAX_SPEAKER_CORRECTIONS} speech corrections at once", loc
+        )
+    speech: dict[int, tuple[int, str]] = {}
+    for index, item in enumerate(items):
+        where = (*loc, index)
+        if not isinstance(item, Mapping) or set(item) != {
+            "start_char",
+            "end_char",
+            "speaker",
+        }:
+            raise CorrectionError(
+                'each speech correction is {"start_char": int, "end_char": int, '
+                '"speaker": name}',
+                where,
+            )
+        start, end = item["start_char"], item["end_char"]
+        for name, value in (("start_char", start), ("end_char", end)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise CorrectionError(
+                    f"{name} must be a character offset (an integer >= 0), "
+                    f"not {value!r}",
+                    (*where, name),
+                )
+        if end <= start:
+            raise CorrectionError(
+                f"end_char ({end}) must be after start_char ({start})",
+                (*where, "end_char"),
+            )
+        speaker = _check_name(item["speaker"], (*where, "speaker"))
+        if speaker == NARRATOR:
+            raise CorrectionError(
+                "narration is the Narrator's already; name the character who says it",
+                (*where, "speaker"),
+            )
+        speech[start] = (end, speaker)
+    return speech
 
 
 def _parse_voices(items: object) -> dict[str, int]:
@@ -217,6 +286,77 @@ def apply_speakers(attribution: Attribution, corrections: Corrections) -> Attrib
     for name in sorted(set(by_group.values()) - known - {NARRATOR}):
         characters.append(Character(name))
     return replace(attribution, characters=characters, utterances=kept)
+
+
+def apply_speech(
+    attribution: Attribution, corrections: Corrections, document: Document
+) -> Attribution:
+    """The attribution with each ``speech`` correction added as a quote of its own,
+    spoken by its speaker; CorrectionError for a span outside the text, across two
+    chapters, over a chapter heading or overlapping a quote (or another span)."""
+    if not corrections.speech:
+        return attribution
+    text = document.text
+    taken = sorted(
+        (u.quote.start_char, u.quote.end_char) for u in attribution.utterances
+    )
+    group = max((u.quote.group for u in attribution.utterances), default=-1) + 1
+    breaks = [m.end() for m in re.finditer(PARAGRAPH_BREAK, text)]
+    added: list[Utterance] = []
+    for index, (start, (end, speaker)) in enumerate(sorted(corrections.speech.items())):
+        loc: tuple[str | int, ...] = ("body", "speech", index)
+        if end > len(text):
+            raise CorrectionError(
+                f"end_char {end} is past the end of the story ({len(text)} characters)",
+                (*loc, "end_char"),
+            )
+        _check_span_fits(document, start, end, loc)
+        at = bisect.bisect_left(taken, (end, end))
+        if at > 0 and taken[at - 1][1] > start:
+            other = taken[at - 1][0]
+            raise CorrectionError(
+                f"characters {start}-{end} overlap the quote at {other}; correct "
+                "that quote's speaker under 'speakers' instead",
+                loc,
+            )
+        words = " ".join(text[start:end].split())
+        if not any(ch.isalnum() for ch in words):
+            raise CorrectionError(
+                f"characters {start}-{end} hold no words to speak", loc
+            )
+        bisect.insort(taken, (start, end))
+        paragraph = bisect.bisect_right(breaks, start)  # as the quote finder counts
+        quote = Quote(start, end, words, group + index, paragraph)
+        added.append(Utterance(quote, speaker, 1.0, CORRECTED))
+    utterances = sorted(
+        [*attribution.utterances, *added], key=lambda u: u.quote.start_char
+    )
+    characters = list(attribution.characters)
+    known = {c.name for c in characters}
+    for name in sorted({u.speaker for u in added} - known):
+        characters.append(Character(name))
+    return replace(attribution, characters=characters, utterances=utterances)
+
+
+def _check_span_fits(
+    document: Document, start: int, end: int, loc: tuple[str | int, ...]
+) -> None:
+    for chapter in document.chapters:
+        if chapter.start_char <= start < chapter.end_char:
+            if end > chapter.end_char:
+                raise CorrectionError(
+                    f"characters {start}-{end} run past the end of their chapter "
+                    f"(at {chapter.end_char}); correct each chapter's part apart",
+                    loc,
+                )
+            heading = heading_span(document.text, chapter)
+            if heading and start < heading[1] and heading[0] < end:
+                raise CorrectionError(
+                    f"characters {start}-{end} take in the chapter heading "
+                    f"{chapter.title!r}",
+                    loc,
+                )
+            return
 
 
 def check_voices(corrections: Corrections, speakers: set[str]) -> None:

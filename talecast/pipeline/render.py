@@ -29,6 +29,7 @@ from talecast.pipeline.cache import LineCache, line_key
 from talecast.pipeline.casting import CastEntry, cast_voices
 from talecast.pipeline.corrections import (
     apply_speakers,
+    apply_speech,
     check_voices,
     parse_corrections,
 )
@@ -146,7 +147,8 @@ class RenderResult:
 def plan_story(document: Document, options: RenderOptions) -> StoryPlan:
     """Attribute, apply any corrections, split into lines and cast voices."""
     corrections = parse_corrections(options.corrections)
-    attribution = apply_speakers(attribute(document.text), corrections)
+    found = apply_speech(attribute(document.text), corrections, document)
+    attribution = apply_speakers(found, corrections)
     dropped: list[Line] | None = [] if options.drop_tags else None
     lines = plan_lines(document, attribution, dropped)
     # A voice kept from an earlier render may belong to someone corrected away since.

@@ -127,7 +127,7 @@ def _chapter_lines(
 ) -> Iterator[Line]:
     start = chapter.start_char
     first_pause = PAUSE_CHAPTER_MS if index > 0 else 0
-    heading = _heading_span(text, chapter)
+    heading = heading_span(text, chapter)
     if chapter.title:
         # Text printed before the heading (a book's title above its first chapter's)
         # is read first, as narration.
@@ -151,7 +151,7 @@ def _chapter_lines(
         yield line
 
 
-def _heading_span(text: str, chapter: Chapter) -> tuple[int, int] | None:
+def heading_span(text: str, chapter: Chapter) -> tuple[int, int] | None:
     """Where the chapter's title is printed, when it opens one of the chapter's first
     lines (within a few hundred characters of its start)."""
     if not chapter.title:

@@ -142,6 +142,7 @@ def test_corrections_rerender_with_new_speakers_and_voices(corrected: Corrected)
         "run_id": new_run,
         "corrects_run_id": c.run_id,
         "speakers": [{"start_char": who["start_char"], "speaker": "The Stranger"}],
+        "speech": [],
         "voices": {"Tom": free},
         "pronunciations": {},
     }
@@ -198,6 +199,16 @@ def test_corrections_rerender_with_new_speakers_and_voices(corrected: Corrected)
         ({"voices": {"Mary": 999}}, ["body", "voices", "Mary"], "unknown voice id 999"),
         ({"voices": {"Nobody": 1}}, ["body", "voices", "Nobody"], "speaks no line"),
         ({"speaker": []}, ["body", "speaker"], "Extra inputs"),
+        (
+            {"speech": [{"start_char": 60, "end_char": 80, "speaker": "Tom"}]},
+            ["body", "speech", 0],
+            "overlap the quote at",
+        ),
+        (
+            {"speech": [{"start_char": 9, "end_char": 4, "speaker": "Tom"}]},
+            ["body", "speech", 0, "end_char"],
+            "must be after start_char",
+        ),
         ({"speakers": [{"start_char": 1}]}, ["body", "speakers", 0, "speaker"], ""),
     ],
 )
@@ -218,3 +229,40 @@ def test_corrections_of_runs_that_are_not_the_callers_are_404(corrected: Correct
         headers={"x-api-key": corrected.other_key},
     )
     assert other.status_code == 404
+
+
+def test_a_speech_correction_gives_narration_to_a_character(corrected: Corrected):
+    c = corrected
+    rain = _line(c, "The rain fell")
+    assert rain["kind"] == "narration"
+    body = {
+        "speech": [
+            {
+                "start_char": rain["start_char"],
+                "end_char": rain["end_char"],
+                "speaker": "Tom",
+            }
+        ]
+    }
+    created = _post(c, body)
+    assert created.status_code == 200, created.text
+    final = wait_for_status(c.client, created.json()["task_id"], c.key)
+    assert final["status"] == "SUCCESS", final
+    run_id = int(str(final["run_id"]))
+    result = c.client.get(
+        f"/apis/story-result/{run_id}",
+        params={"include_transcript": "true"},
+        headers={"x-api-key": c.key},
+    ).json()
+    spoken = next(i for i in result["transcript"] if i["text"] == rain["text"])
+    assert spoken["speaker"] == "Tom"
+    dialogue, rate = sf.read(io.BytesIO(_fetch(c.client, result["dialogue_url"])))
+    a, b = int(spoken["start"] * rate), int(spoken["end"] * rate)
+    assert b > a and np.abs(dialogue[a:b]).max() > 0  # now on the dialogue track
+    script = _json_file(c.client, c.key, run_id, "script.json")
+    line = next(i for i in script if i["text"] == rain["text"])
+    assert (line["kind"], line["method"]) == ("dialogue", "corrected")
+    stored = c.client.get(
+        f"/apis/story-result/{run_id}/corrections", headers={"x-api-key": c.key}
+    ).json()
+    assert stored["speech"] == body["speech"]

@@ -80,6 +80,12 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         say.fill("Ken thra")
         say.dispatch_event("change")
         assert page.inner_text("#pending") == "3 change(s)"
+        # A line of narration given to a character is spoken by them.
+        far = page.locator('input[aria-label="speaker of: Far away, Quenthra slept."]')
+        assert far.input_value() == "Narrator"
+        far.fill("Tom")
+        far.dispatch_event("change")
+        assert page.inner_text("#pending") == "4 change(s)"
 
         page.click("#apply")
         expect(page.locator("#run-status")).to_have_text(
@@ -106,6 +112,7 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         ).json()
         speaker = {i["text"]: i["speaker"] for i in result["transcript"]}
         assert speaker["Who is there?"] == "The Stranger"
+        assert speaker["Far away, Quenthra slept."] == "Tom"
         files = httpx.get(
             f"{server.url}/apis/story-result/{run_id}/files", headers={"x-api-key": key}
         ).json()["files"]

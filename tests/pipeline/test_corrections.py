@@ -259,3 +259,76 @@ def test_a_pronunciation_resynthesizes_only_the_lines_with_that_word(
     cut = int(first.transcript[first.transcript.index(changed) - 1]["end"] * rate)
     assert np.array_equal(a_audio[:cut], b_audio[:cut])
     assert not np.array_equal(a_audio, b_audio)
+
+
+LETTER = (
+    "CHAPTER 1\n\n"
+    '"Any post?" asked Hester.\n\n'
+    "Tom unfolded the letter and read it out. Come home at once, the harvest will not "
+    "wait. He put it down.\n\n"
+    '"Then we go," said Hester.\n'
+)
+
+
+def _letter_plan(speech):
+    from talecast.pipeline.reading import read_story
+
+    document = read_story(LETTER.encode())
+    options = RenderOptions(profile="fast", corrections={"speech": speech})
+    return document, plan_story(document, options)
+
+
+def test_speech_correction_makes_a_stretch_of_narration_a_characters_line():
+    start = LETTER.index("Come home")
+    end = LETTER.index(" He put")
+    _, plan = _letter_plan([{"start_char": start, "end_char": end, "speaker": "Tom"}])
+    spoken = [ln for ln in plan.lines if ln.speaker == "Tom"]
+    assert [(ln.kind, ln.text, ln.start_char, ln.end_char) for ln in spoken] == [
+        ("dialogue", "Come home at once, the harvest will not wait.", start, end)
+    ]
+    assert spoken[0].method == "corrected" and spoken[0].confidence == 1.0
+    texts = [ln.text for ln in plan.lines]
+    at = texts.index(spoken[0].text)
+    assert texts[at - 1] == "Tom unfolded the letter and read it out."
+    assert texts[at + 1] == "He put it down."
+    assert (
+        "Tom" in plan.cast and plan.cast["Tom"].voice_id != plan.cast["Hester"].voice_id
+    )
+    # The same correction given twice, or through the JSON form, reads the same.
+    again = parse_corrections(
+        {"speech": [{"start_char": start, "end_char": end, "speaker": "Tom"}]}
+    )
+    assert parse_corrections(again.to_dict()) == again
+
+
+@pytest.mark.parametrize(
+    ("span", "words"),
+    [
+        (lambda: (LETTER.index("Any"), LETTER.index("asked") + 5), "overlap the quote"),
+        (lambda: (LETTER.index("CHAPTER"), LETTER.index("Any")), "chapter heading"),
+        (lambda: (len(LETTER) - 3, len(LETTER) + 40), "past the end of the story"),
+        (
+            lambda: (LETTER.index("\n\nTom") + 1, LETTER.index("\n\nTom") + 2),
+            "no words",
+        ),
+    ],
+)
+def test_speech_correction_that_does_not_fit_the_story_is_refused(span, words):
+    start, end = span()
+    with pytest.raises(CorrectionError, match=words):
+        _letter_plan([{"start_char": start, "end_char": end, "speaker": "Tom"}])
+
+
+@pytest.mark.parametrize(
+    ("item", "words"),
+    [
+        ({"start_char": 5, "end_char": 5, "speaker": "Tom"}, "must be after"),
+        ({"start_char": 5, "end_char": 9, "speaker": "Narrator"}, "Narrator's already"),
+        ({"start_char": -1, "end_char": 9, "speaker": "Tom"}, "character offset"),
+        ({"start_char": 1, "speaker": "Tom"}, "each speech correction"),
+    ],
+)
+def test_speech_corrections_are_parsed_strictly(item, words):
+    with pytest.raises(CorrectionError, match=words) as caught:
+        parse_corrections({"speech": [item]})
+    assert caught.value.loc[:3] == ("body", "speech", 0)

@@ -141,75 +141,60 @@ def _parse_pronunciations(items: object) -> dict[str, str]:
     return said
 
 
-def _parse_speakers(items: object) -> dict[int, str]:
+def _items(items: object, key: str, what: str, shape: str) -> list[Mapping[str, Any]]:
+    """The entries of the list under ``key`` (``what`` corrections), each a mapping with
+    exactly the keys of ``shape`` (``{"start_char": int, ...}``); CorrectionError
+    otherwise."""
+    loc: tuple[str | int, ...] = ("body", key)
     if not isinstance(items, list):
-        raise CorrectionError(
-            "'speakers' must be a list of {start_char, speaker}", ("body", "speakers")
-        )
+        raise CorrectionError(f"{key!r} must be a list of {shape}", loc)
     if len(items) > MAX_SPEAKER_CORRECTIONS:
         raise CorrectionError(
-            f"at most {MAX_SPEAKER_CORRECTIONS} speaker corrections at once",
-            ("body", "speakers"),
+            f"at most {MAX_SPEAKER_CORRECTIONS} {what} corrections at once", loc
         )
-    speakers: dict[int, str] = {}
+    wanted = set(re.findall(r'"(\w+)"', shape))
     for index, item in enumerate(items):
+        if not isinstance(item, Mapping) or set(item) != wanted:
+            raise CorrectionError(f"each {what} correction is {shape}", (*loc, index))
+    return items
+
+
+def _offset(value: object, loc: tuple[str | int, ...]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CorrectionError(
+            f"{loc[-1]} must be a character offset (an integer >= 0), not {value!r}",
+            loc,
+        )
+    return value
+
+
+def _parse_speakers(items: object) -> dict[int, str]:
+    speakers: dict[int, str] = {}
+    shape = '{"start_char": int, "speaker": name}'
+    for index, item in enumerate(_items(items, "speakers", "speaker", shape)):
         loc = ("body", "speakers", index)
-        if not isinstance(item, Mapping) or set(item) != {"start_char", "speaker"}:
-            raise CorrectionError(
-                'each speaker correction is {"start_char": int, "speaker": name}', loc
-            )
-        start = item["start_char"]
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise CorrectionError(
-                f"start_char must be a character offset (an integer >= 0), "
-                f"not {start!r}",
-                (*loc, "start_char"),
-            )
+        start = _offset(item["start_char"], (*loc, "start_char"))
         speakers[start] = _check_name(item["speaker"], (*loc, "speaker"))
     return speakers
 
 
 def _parse_speech(items: object) -> dict[int, tuple[int, str]]:
-    loc: tuple[str | int, ...] = ("body", "speech")
-    if not isinstance(items, list):
-        raise CorrectionError(
-            "'speech' must be a list of {start_char, end_char, speaker}", loc
-        )
-    if len(items) > MAX_SPEAKER_CORRECTIONS:
-        raise CorrectionError(
-            f"at most {MAX_SPEAKER_CORRECTIONS} speech corrections at once", loc
-        )
     speech: dict[int, tuple[int, str]] = {}
-    for index, item in enumerate(items):
-        where = (*loc, index)
-        if not isinstance(item, Mapping) or set(item) != {
-            "start_char",
-            "end_char",
-            "speaker",
-        }:
-            raise CorrectionError(
-                'each speech correction is {"start_char": int, "end_char": int, '
-                '"speaker": name}',
-                where,
-            )
-        start, end = item["start_char"], item["end_char"]
-        for name, value in (("start_char", start), ("end_char", end)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise CorrectionError(
-                    f"{name} must be a character offset (an integer >= 0), "
-                    f"not {value!r}",
-                    (*where, name),
-                )
+    shape = '{"start_char": int, "end_char": int, "speaker": name}'
+    for index, item in enumerate(_items(items, "speech", "speech", shape)):
+        loc = ("body", "speech", index)
+        start = _offset(item["start_char"], (*loc, "start_char"))
+        end = _offset(item["end_char"], (*loc, "end_char"))
         if end <= start:
             raise CorrectionError(
                 f"end_char ({end}) must be after start_char ({start})",
-                (*where, "end_char"),
+                (*loc, "end_char"),
             )
-        speaker = _check_name(item["speaker"], (*where, "speaker"))
+        speaker = _check_name(item["speaker"], (*loc, "speaker"))
         if speaker == NARRATOR:
             raise CorrectionError(
                 "narration is the Narrator's already; name the character who says it",
-                (*where, "speaker"),
+                (*loc, "speaker"),
             )
         speech[start] = (end, speaker)
     return speech

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -633,3 +634,111 @@ def test_attribute_does_not_give_a_line_to_someone_it_speaks_of() -> None:
         '"Good morning! Kate baked these for you."'
     )
     assert _speakers(text)[-1] == "Anna Grey"
+
+
+def test_attribute_does_not_count_a_thought_as_a_reply() -> None:
+    text = (
+        "Mrs. Hale and Ann Reed sat in the parlour.\n\n"
+        '"You are late," said Mrs. Hale.\n\n'
+        '"The coach was slow," said Ann.\n\n'
+        "She held her cold hands to the fire. "
+        '"I shall never travel in winter again," she thought.'
+    )
+    assert _speakers(text) == ["Mrs. Hale", "Ann Reed", "Ann Reed"]
+
+
+def test_decode_lets_the_line_after_a_thought_answer_the_line_before_it() -> None:
+    story = "Kate Moss and Anna Grey sat in the orchard. Kate Moss sang."
+    cast = build_cast(story, find_quotes(story))
+    kate, anna = cast.lookup("Kate Moss"), cast.lookup("Anna Grey")
+    turns = [
+        Turn(0, 0, 10, [0], speaker=kate, method="explicit"),
+        Turn(1, 10, 20, [1], speaker=anna, method="explicit"),
+        # "...," Kate thought: no turn of the exchange.
+        Turn(2, 20, 30, [2], pick=kate, pick_confidence=0.9, thought=True),
+        # Kate, aloud, answers Anna.
+        Turn(3, 30, 40, [3]),
+    ]
+    decode(turns, cast, [kate, anna])
+    assert [t.speaker for t in turns[2:]] == [kate, kate]
+
+
+def test_attribute_reads_he_after_a_narration_paragraph_from_the_narration() -> None:
+    text = (
+        "Tom Reed, Ned Hale and Anna Grey sat by the fire.\n\n"
+        '"Shall we go out?" said Ned.\n\n'
+        '"Not in this rain," said Tom.\n\n'
+        "Tom got up and walked to the window. He stood there for a long while, "
+        "watching the water run down the glass.\n\n"
+        '"It may clear by noon," said he.'
+    )
+    assert _speakers(text) == ["Ned Hale", "Tom Reed", "Tom Reed"]
+
+
+@pytest.mark.parametrize(
+    "verb", ["echoed", "chuckled", "sneered", "drawled", "interposed", "warbled"]
+)
+def test_attribute_reads_tags_with_less_common_speech_verbs(verb: str) -> None:
+    text = INTRO + f'"It is late," said Emma.\n\n"Far too late," {verb} Harriet.'
+    assert _speakers(text) == ["Emma Woodhouse", "Harriet Smith"]
+
+
+def test_attribute_reads_he_as_a_relative_the_narration_names_by_pronoun() -> None:
+    text = (
+        "Kate Hale lived at the mill with Mr. Hale. Tom Reed often walked over from "
+        "the village to see them.\n\n"
+        '"The roads are bad tonight," said Anna Grey.\n\n'
+        '"They always are in March," said Kate.\n\n'
+        "Soon after, her father came in from the yard and shook the snow from his "
+        "coat.\n\n"
+        '"The lower field is under water," said he.'
+    )
+    assert _speakers(text)[-1] == "Mr. Hale"
+
+
+def test_attribute_does_not_take_a_relative_in_the_possessive_for_he() -> None:
+    text = (
+        "Kate Hale lived at the mill with Mr. Hale. Tom Reed often walked over from "
+        "the village to see them.\n\n"
+        '"The roads are bad tonight," said Anna Grey.\n\n'
+        '"They always are in March," said Kate.\n\n'
+        "Soon after, her father's dog came in from the yard and shook the snow from "
+        "its coat.\n\n"
+        '"The lower field is under water," said he.'
+    )
+    assert _speakers(text)[-1] == "Tom Reed"
+
+
+def test_resolve_pronoun_lets_narration_outweigh_whom_the_line_before_called() -> None:
+    text = (
+        "Tom Reed and Ned Hale sat in the parlour with Anna Grey.\n\n"
+        '"Is it, Tom?" said Anna.\n\n'
+        "Ned Hale went to the window.\n\n"
+        '"It is late," said he.'
+    )
+    cast = build_cast(text, find_quotes(text))
+    tom, ned, anna = (cast.lookup(n) for n in ("Tom Reed", "Ned Hale", "Anna Grey"))
+    ctx = Context(
+        text.rindex('"It'),
+        previous=anna,
+        participants=[anna, tom, ned],
+        addressed=(tom,),
+    )
+    tag = text.index("he.")
+    assert resolve_pronoun(cast, "male", tag, ctx)[0] == tom
+    after = replace(ctx, after_narration=True)
+    assert resolve_pronoun(cast, "male", tag, after)[0] == ned
+
+
+def test_decode_lets_narration_outweigh_whom_the_line_before_called() -> None:
+    story = "Tom Reed and Ned Hale sat in the parlour with Anna Grey. Ned Hale sang."
+    cast = build_cast(story, find_quotes(story))
+    tom, ned, anna = (cast.lookup(n) for n in ("Tom Reed", "Ned Hale", "Anna Grey"))
+    turns = [
+        # "Is it, Tom?" said Anna.
+        Turn(0, 0, 10, [0], speaker=anna, method="explicit", vocatives=[tom]),
+        # Ned went to the window. / "It is late."
+        Turn(1, 20, 30, [1], after_narration=True, scene_actor=ned),
+    ]
+    decode(turns, cast, [ned, anna, tom])
+    assert turns[1].speaker == ned

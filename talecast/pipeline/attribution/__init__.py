@@ -25,6 +25,7 @@ from talecast.pipeline.attribution.cast import Cast
 from talecast.pipeline.attribution.lexicon import PRONOUN_GENDER
 from talecast.pipeline.attribution.resolve import (
     Context,
+    relatives_named,
     resolve_description,
     resolve_name,
     resolve_pronoun,
@@ -80,8 +81,6 @@ UNSPECIFIC_HEADS = frozenset(
     "voice voices other others latter former one two three elder younger eldest"
     " youngest first second last same rest child".split()
 )
-# Tag verbs of inner speech.
-THOUGHT_VERBS = frozenset({"thought", "thinks"})
 # A description becomes a known alias after this many lines by the same person.
 LEARN_MIN_USES = 2
 
@@ -187,7 +186,7 @@ def _spoken(conversation: list[conv.Turn]) -> list[conv.Turn]:
         for turn in conversation
         if turn.speaker is None
         or not turn.tags
-        or any(tag.verb not in THOUGHT_VERBS for _, tag in turn.tags)
+        or any(tag.verb not in tg.THOUGHT_VERBS for _, tag in turn.tags)
     ]
 
 
@@ -242,6 +241,9 @@ def _clues(
             continue
         ctx = _context(conversation, k, turn.start)
         turn.pick, turn.pick_method = None, ""
+        first = quotes[turn.quotes[0]].start_char
+        since = conversation[k - 1].end if k else turn.start - SCENE_REACH_CHARS
+        since = max(turn.scene_start, since)
         for _, tag in turn.tags:
             if tag.kind in ("name", "narrator"):
                 continue
@@ -249,7 +251,11 @@ def _clues(
                 ctx,
                 continues=tag.continues,
                 replies=tag.replies,
+                inward=tag.inward,
                 addressees=tuple(turn.vocatives),
+                relatives=relatives_named(
+                    cast, text, since, min(first, tag.position), ctx
+                ),
             )
             found = _resolve(cast, _chained(text, cast, tag, turn.start), local)
             if found is None and tag.words in learned:
@@ -257,17 +263,15 @@ def _clues(
             turn.gender_hint = tag.gender
             turn.continues = tag.continues
             turn.aside = tag.aside
+            turn.thought = tag.verb in tg.THOUGHT_VERBS
             turn.replies = tag.replies
             if found is not None:
                 turn.pick, turn.pick_confidence, turn.pick_method = found
             break
-        first = quotes[turn.quotes[0]].start_char
         clue = tg.actor(text, turn.start, first)
         found = _resolve(cast, clue, ctx) if clue is not None else None
         turn.actor = found[0] if found is not None else None
         if turn.actor is None and (turn.after_narration or k == 0):
-            since = conversation[k - 1].end if k else turn.start - SCENE_REACH_CHARS
-            since = max(turn.scene_start, since)
             turn.asked = asked_person(text[since : turn.start], cast)
             clue = tg.actor(text, since, turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
@@ -534,6 +538,7 @@ def _context(conversation: list[conv.Turn], k: int, start: int) -> Context:
         addressed=addressed,
         following=following,
         scene_start=conversation[k].scene_start,
+        after_narration=conversation[k].after_narration,
     )
 
 

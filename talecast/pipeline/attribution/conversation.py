@@ -38,6 +38,7 @@ class Turn:
     gender_hint: str = "unknown"  # the gender a pronoun or description tag gives
     continues: bool = False  # the tag's verb says the last speaker goes on
     aside: bool = False  # the tag says the line is said to oneself
+    thought: bool = False  # the tag says the line is thought, not said
     replies: bool = False  # the tag's verb says someone answers the last speaker
     pick: int | None = None  # the person a pronoun, relation or description tag means
     pick_method: str = ""  # "pronoun", "relation" or "description"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field, replace
 
 from talecast.pipeline.attribution.cast import Cast, norm
@@ -12,6 +13,7 @@ from talecast.pipeline.attribution.lexicon import (
     NOT_NAMES,
 )
 from talecast.pipeline.attribution.names import GIVEN_NAME_GENDER
+from talecast.pipeline.attribution.tags import OBJECT_PREPOSITIONS
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,13 @@ ADDRESSED = 2.5
 SUBJECT = 0.5
 # Weight of being a main character (share of all mentions) when resolving.
 PROMINENCE = 1.5
+# A relative the narration names through a pronoun: "her father", "his elder son"
+# (not "son-in-law", whose family name differs).
+_RELATIVE = re.compile(
+    r"\b(?P<owner>[Hh]is|[Hh]er)\s+"
+    r"(?:(?:eldest|youngest|elder|younger|own|dear|poor|good|little)\s+)?"
+    r"(?P<head>" + "|".join(FAMILY_RELATIONS) + r")\b(?![-'\u2019])"
+)
 
 
 def resolve_name(cast: Cast, words: str, create: bool = True) -> int | None:
@@ -72,8 +81,12 @@ class Context:
     addressees: tuple[int, ...] = ()  # people the line itself calls by name
     addressed: tuple[int, ...] = ()  # people the line before called by name
     replies: bool = False  # the verb says someone answers the last speaker
+    inward: bool = False  # thought or said to oneself: no turn of the exchange
+    after_narration: bool = False  # a narration paragraph parts it from the last turn
     following: int | None = None  # the named speaker of the turn after
     scene_start: int = 0  # where the scene begins: no antecedent lies before it
+    # (position, person) of relatives the narration names through a pronoun
+    relatives: tuple[tuple[int, int], ...] = ()
 
 
 # TODO(#5): with several people of one sex named nearby, he/she is settled by recency
@@ -85,12 +98,15 @@ def resolve_pronoun(
 ) -> tuple[int | None, float]:
     """The person ``he``/``she`` in a tag means, with a confidence.
 
-    Candidates of that gender score for being named close before the tag (most in the
-    same paragraph, more as a sentence's subject, less after a preposition), for being
+    Candidates of that gender score for being named close before the tag, by name
+    or as a relative (``her father``, from ``ctx.relatives``), most in the same
+    paragraph, more as a sentence's subject, less after a preposition; for being
     the speaker two turns back in an alternating conversation, for being the last
     speaker when the verb continues (``she added``), for taking part in the
     conversation, and a little for being a main character; the last speaker loses
-    points otherwise, and whoever the line addresses by name is left out.
+    points otherwise, and whoever the line addresses by name is left out. The
+    habits of an exchange are not counted for a thought or after a paragraph of
+    narration.
     """
     scores: dict[int, float] = {}
 
@@ -100,7 +116,11 @@ def resolve_pronoun(
 
     nearest = True
     reach = min(PRONOUN_REACH_CHARS, pos - ctx.scene_start)
-    for rank, (start, pid) in enumerate(cast.mentions_before(pos, reach)):
+    mentions = cast.mentions_before(pos, reach)
+    if ctx.relatives:
+        named = [(at, pid) for at, pid in ctx.relatives if pos - reach <= at < pos]
+        mentions = sorted([*mentions, *named], reverse=True)
+    for rank, (start, pid) in enumerate(mentions):
         if pid in scores and rank:
             continue
         if nearest and cast.people[pid].gender == gender:
@@ -116,19 +136,24 @@ def resolve_pronoun(
             add(pid, SUBJECT)
         elif cast.object_at(start):
             add(pid, -SUBJECT)  # "a note to Ann": Ann is not who the text is about
-    if ctx.before_previous != ctx.previous:
+    # The habits of an exchange (the last speaker rarely speaks again, the one
+    # before does, the one just called by name answers) do not hold for a thought
+    # or a line said to oneself, which answers nobody, nor across a paragraph of
+    # narration, which breaks the exchange off and tells anew who is acting.
+    exchange = not ctx.inward and not ctx.after_narration
+    if exchange and ctx.before_previous != ctx.previous:
         add(ctx.before_previous, 2.0)
     for pid in ctx.participants:
         add(pid, 1.0)
     for pid in ctx.addressed:
-        if pid != ctx.previous:
+        if exchange and pid != ctx.previous:
             add(pid, ADDRESSED)
     if ctx.continues:
         # "he added": the latest speaker of that gender goes on, even when someone
         # else spoke in between.
         fits = [p for p in ctx.participants if cast.people[p].gender == gender]
         add(fits[0] if fits else None, 3.0)
-    elif ctx.previous in scores:
+    elif exchange and ctx.previous in scores:
         scores[ctx.previous] -= 3.0 if ctx.replies else 1.5
     if ctx.following in scores:
         scores[ctx.following] -= FOLLOWING  # the next paragraph is someone else's
@@ -142,6 +167,26 @@ def resolve_pronoun(
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     margin = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
     return ranked[0][0], round(min(0.9, 0.5 + 0.1 * margin), 3)
+
+
+def relatives_named(
+    cast: Cast, text: str, start: int, stop: int, ctx: Context
+) -> tuple[tuple[int, int], ...]:
+    """Relatives the narration ``text[start:stop]`` names through a pronoun (``her
+    father came in``), as (position, person): a later ``he`` or ``she`` often means
+    them, though no name was printed. A relative after a preposition (``turned to
+    her mother``) or in the possessive (``her father's dog``) is left out: the
+    sentence is not about them."""
+    found: list[tuple[int, int]] = []
+    for m in _RELATIVE.finditer(text, start, stop):
+        before = text[max(0, m.start() - 12) : m.start()].split()
+        if before and before[-1].lower() in OBJECT_PREPOSITIONS:
+            continue
+        words = f"{m.group('owner').lower()} {m.group('head')}"
+        pid = resolve_relation(cast, words, m.start(), ctx)
+        if pid is not None:
+            found.append((m.start(), pid))
+    return tuple(found)
 
 
 def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | None:

@@ -4,7 +4,8 @@ Each turn's clues (a named tag, a pronoun's gender, the person a pronoun or rela
 resolved to, the subject of the narration around it, who it addresses or speaks of by
 name, whose father it calls ``papa``) score every candidate; the order of turns adds
 what conversations usually do: speakers change from one paragraph to the next, two
-people alternate, and the person just addressed answers.
+people alternate, and the person just addressed answers; a paragraph of narration
+between two turns breaks those habits off, and a thought is nobody's turn.
 A search over pairs of consecutive speakers (Viterbi, forwards and backwards) gives each
 turn the speaker of the best-scoring sequence; how far the best sequence with someone
 else at that turn falls behind sets the turn's confidence. Between otherwise equal
@@ -198,8 +199,16 @@ def _calls_relative(cast: Cast, c: int, kin: list[str]) -> bool:
 def _transition(
     conv: list[Turn], k: int, a: int | None, b: int | None, c: int
 ) -> float:
-    """Points for ``c`` speaking turn ``k`` after ``a`` then ``b``."""
+    """Points for ``c`` speaking turn ``k`` after ``a`` then ``b``.
+
+    A thought is nobody's turn in the exchange: it earns no points, and the turn
+    after it follows the speaker before it (``a``).
+    """
     score = 0.0
+    if conv[k].thought:
+        return score
+    if k > 0 and conv[k - 1].thought:
+        a, b = None, a
     weight = NARRATION_BETWEEN if conv[k].after_narration else 1.0
     if c == b:
         if conv[k].continues or conv[k].aside:
@@ -208,8 +217,8 @@ def _transition(
             score += SAME_AGAIN if conv[k].replies else weight * SAME_AGAIN
     elif c == a:
         score += weight * ALTERNATES
-    if k > 0 and c != b and c in conv[k - 1].vocatives:
-        score += ADDRESSED
+    if k > 0 and c != b and not conv[k - 1].thought and c in conv[k - 1].vocatives:
+        score += weight * ADDRESSED
     return score
 
 

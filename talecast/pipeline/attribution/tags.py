@@ -28,6 +28,8 @@ REPLYING_VERBS = frozenset(
     "replied replies returned returns answered answers rejoined rejoins retorted"
     " retorts responded responds".split()
 )
+# Tag verbs of inner speech.
+THOUGHT_VERBS = frozenset({"thought", "thinks"})
 # How far after a quote a tag may start, in characters.
 TAG_WINDOW_CHARS = 160
 
@@ -115,6 +117,12 @@ class Tag:
     def replies(self) -> bool:
         """The verb says someone answers the last speaker (``she replied``)."""
         return self.verb in REPLYING_VERBS
+
+    @property
+    def inward(self) -> bool:
+        """The line is said to nobody (``she thought``, ``he said to himself``): it
+        answers no one and takes no turn in the conversation around it."""
+        return self.aside or self.verb in THOUGHT_VERBS
 
     @property
     def continues(self) -> bool:

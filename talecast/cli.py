@@ -214,10 +214,34 @@ def _preview_words(
             bar.update(n / len(entries), entry.word)
 
 
+def _preview_voices(voices: list, folder: Path, text: str | None, quiet: bool) -> None:
+    """One FLAC per voice, ``<id> <name>.flac``, saying ``text`` or a sample."""
+    from talecast.pipeline.cache import LineCache
+    from talecast.pipeline.preview import flac_bytes, voice_preview
+    from talecast.pipeline.stems import safe_file_name
+    from talecast.pipeline.synthesis import OUTPUT_RATE_HZ
+
+    cache = LineCache(default_data_dir() / "cache", OUTPUT_RATE_HZ)
+    folder.mkdir(parents=True, exist_ok=True)
+    with ProgressBar("previews", enabled=not quiet) as bar:
+        for n, voice in enumerate(voices, start=1):
+            samples = voice_preview(voice.id, cache, text)
+            name = f"{voice.id:03d} {safe_file_name(voice.name)}.flac"
+            (folder / name).write_bytes(flac_bytes(samples))
+            bar.update(n / len(voices), voice.name)
+
+
 def _cmd_voices(args: argparse.Namespace) -> int:
     from talecast.pipeline.voices import list_voices
 
     voices = list_voices(available_only=not args.all)
+    if args.preview:
+        _preview_voices(
+            [v for v in voices if not args.profile or args.profile in v.profiles],
+            Path(args.preview),
+            args.text,
+            args.quiet,
+        )
     if args.json:
         for v in voices:
             print(
@@ -426,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
     voices = sub.add_parser("voices", help="list the voice catalogue")
     voices.add_argument("--json", action="store_true")
     voices.add_argument("--all", action="store_true", help="include unavailable voices")
+    voices.add_argument("--preview", help="folder for one spoken FLAC per voice")
+    voices.add_argument("--text", help="what the previews say (default: a sample)")
+    voices.add_argument(
+        "--profile", choices=["neural", "fast"], help="only this profile's voices"
+    )
+    voices.add_argument("--quiet", action="store_true", help="no progress bar")
     voices.set_defaults(func=_cmd_voices)
 
     attr = sub.add_parser("attribute", help="print each quote with its speaker")

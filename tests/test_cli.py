@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from talecast.pipeline.reading import read_story_file
 
@@ -79,6 +81,34 @@ def test_voices_lists_at_least_eight_voices_three_male():
     assert len({v["id"] for v in voices}) >= 8
     assert sum(v["gender"] == "male" for v in voices) >= 3
     assert all(v["licence"] for v in voices)
+
+
+def test_voices_preview_writes_one_spoken_flac_per_voice_of_the_profile(tmp_path):
+    proc = run(
+        "voices",
+        "--preview",
+        tmp_path / "hear",
+        "--profile",
+        "fast",
+        "--text",
+        "Over here!",
+        "--quiet",
+        "--json",
+        env_extra={"TALECAST_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    fast = [
+        v for v in map(json.loads, proc.stdout.splitlines()) if "fast" in v["profiles"]
+    ]
+    files = sorted((tmp_path / "hear").glob("*.flac"))
+    assert [int(f.name.split()[0]) for f in files] == sorted(v["id"] for v in fast)
+    for path in files:
+        audio, rate = sf.read(path, dtype="int16")
+        assert (
+            rate == 24000 and 0.3 < audio.size / rate < 3 and np.abs(audio).max() > 500
+        )
+    bad = run("voices", "--preview", tmp_path / "x", "--text", "?!")
+    assert bad.returncode != 0 and "no words to speak" in bad.stderr
 
 
 def test_attribute_jsonl_gives_offsets_into_the_text_and_speakers():

@@ -9,10 +9,13 @@ from __future__ import annotations
 import functools
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 
-from talecast.api.deps import AccountId
+from talecast.api.deps import AccountId, State
+from talecast.api.errors import field_error
 from talecast.api.schemas import LanguageOut, VoiceOut
+from talecast.errors import NotFoundError, VoiceError
+from talecast.pipeline.preview import MAX_PREVIEW_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,46 @@ def list_voices_route(account: AccountId) -> tuple[VoiceOut, ...]:
     """Every voice available to narrate or cast a story; use an ``id`` as
     ``narrator_voice_id``. Gender: 0 unspecified, 1 male, 2 female."""
     return voices()
+
+
+@router.get(
+    "/voice-preview/{voice_id}",
+    response_class=Response,
+    summary="Hear a Voice",
+    responses={200: {"content": {"audio/flac": {}}}},
+)
+def voice_preview_route(
+    voice_id: int,
+    account: AccountId,
+    state: State,
+    text: str | None = Query(
+        None,
+        max_length=MAX_PREVIEW_CHARS,
+        description="what the voice says (default: a sample sentence with a quote)",
+    ),
+) -> Response:
+    """FLAC of the voice saying ``text``, to choose a narrator or a character's voice
+    before rendering. Spoken here, on first request (a second or two for a neural
+    voice), then kept in the line cache."""
+    from talecast.pipeline.cache import LineCache
+    from talecast.pipeline.preview import flac_bytes, voice_preview
+    from talecast.pipeline.synthesis import OUTPUT_RATE_HZ
+    from talecast.pipeline.voices import list_voices
+
+    if voice_id not in {v.id for v in list_voices(available_only=False)}:
+        raise NotFoundError(f"no voice {voice_id}; GET /apis/list-voices lists them")
+    cache = LineCache(state.settings.cache_dir, OUTPUT_RATE_HZ)
+    try:
+        samples = voice_preview(voice_id, cache, text)
+    except VoiceError as exc:  # an engine that is not installed here
+        raise field_error(("path", "voice_id"), str(exc)) from exc
+    except ValueError as exc:
+        raise field_error(("query", "text"), str(exc)) from exc
+    return Response(
+        flac_bytes(samples),
+        media_type="audio/flac",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
 
 
 @router.get(

@@ -75,6 +75,13 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         chosen = next(v["id"] for v in voices if v["id"] != current_voice)
         tom.select_option(str(chosen))
         assert page.inner_text("#pending") == "2 change(s)"
+        # The chosen voice can be heard before rendering.
+        page.click('button[aria-label="hear the voice of Tom"]')
+        for _ in range(100):
+            if page.eval_on_selector("#preview", "p => p.currentTime") > 0:
+                break
+            page.wait_for_timeout(300)
+        assert page.eval_on_selector("#preview", "p => p.currentTime") > 0
         # The words the engines guess are listed; "Quenthra" said another way.
         say = page.locator('input[aria-label="say Quenthra as"]')
         say.fill("Ken thra")

@@ -329,6 +329,7 @@ def export_and_store(
 
     requested = [f for f in (export_formats or "").split(",") if f]
     formats = list(dict.fromkeys([*ALWAYS_EXPORTED, *requested]))
+    began = time.perf_counter()
     # The loudness report needs a pass over the audio: only when audio is exported.
     export_run(
         out_dir,
@@ -338,6 +339,7 @@ def export_and_store(
         report=bool(set(requested) - set(ALWAYS_EXPORTED)) or bool(master),
     )
 
+    exported = time.perf_counter()
     names = deliverable_names(out_dir)
     uploads = uploads or {}
     # Several uploads at once: object stores answer each request with a delay.
@@ -348,11 +350,19 @@ def export_and_store(
                 [n for n in names if n not in uploads],
             )
         )
+    others = time.perf_counter()
     for upload in uploads.values():  # the tracks, stored while they were written
         upload.wait()
     stored = [{"name": n, "size": (out_dir / n).stat().st_size} for n in names]
     logger.info(
-        "story run %s: %d files stored", run_id, len(stored), extra={"run_id": run_id}
+        "story run %s: %d files stored (exports %.2f s, storing %.2f s, then "
+        "%.2f s until the tracks were stored)",
+        run_id,
+        len(stored),
+        exported - began,
+        others - exported,
+        time.perf_counter() - others,
+        extra={"run_id": run_id},
     )
     return json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -201,6 +202,7 @@ class _GrowingUpload:
         self._done: Future[None] | None = None
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3-part")
+        self._sending_s = 0.0  # time spent in upload_part calls, summed
 
     def advance(self) -> None:
         """Queue every whole part the file now holds beyond the first."""
@@ -294,6 +296,7 @@ class _GrowingUpload:
             raise StorageError(
                 f"{self.source} shrank while it was stored ({self.key}, part {number})"
             )
+        began = time.perf_counter()
         response = self.storage._call(
             "upload part",
             self.key,
@@ -304,10 +307,13 @@ class _GrowingUpload:
             PartNumber=number,
             Body=body,
         )
+        with self._lock:
+            self._sending_s += time.perf_counter() - began
         return {"PartNumber": number, "ETag": response["ETag"]}
 
     def _complete(self, upload_id: str | None) -> None:
         parts = sorted((f.result() for f in self._parts), key=lambda p: p["PartNumber"])
+        began = time.perf_counter()
         self.storage._call(
             "complete upload",
             self.key,
@@ -317,7 +323,13 @@ class _GrowingUpload:
             UploadId=upload_id,
             MultipartUpload={"Parts": parts},
         )
-        logger.debug("storage: stored %s in %d parts", self.key, len(parts))
+        logger.info(
+            "storage: stored %s in %d parts (sending them %.2f s, completing %.2f s)",
+            self.key,
+            len(parts),
+            self._sending_s,
+            time.perf_counter() - began,
+        )
 
 
 def _make_client(endpoint_url: str | None, region: str | None) -> Any:

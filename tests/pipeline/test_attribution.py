@@ -742,3 +742,46 @@ def test_decode_lets_narration_outweigh_whom_the_line_before_called() -> None:
     ]
     decode(turns, cast, [ned, anna, tom])
     assert turns[1].speaker == ned
+
+
+def test_attribute_gives_the_reply_to_the_relative_a_tag_speaks_to() -> None:
+    text = (
+        "Mr. Varley, Mrs. Varley and their daughter Nora Varley sat down to supper. "
+        "Nora Varley passed the bread.\n\n"
+        '"I hope the pie is hot," said Mr. Varley to his wife.\n\n'
+        '"Who told you there was a pie?"'
+    )
+    assert _speakers(text)[-1] == "Mrs. Varley"
+
+
+def test_attribute_gives_the_reply_to_the_person_a_tag_speaks_to() -> None:
+    text = (
+        "Nora Varley, Otto Brisk and Selma Quade walked to the mill. "
+        "Selma Quade carried the basket.\n\n"
+        '"The wheel has stopped," said Otto to Nora.\n\n'
+        '"Then the miller is asleep."'
+    )
+    assert _speakers(text)[-1] == "Nora Varley"
+
+
+def test_attribute_counts_an_answer_given_in_narration_as_a_turn() -> None:
+    text = (
+        "Otto Brisk met Nora Varley at the gate.\n\n"
+        '"Have you seen the new bridge?" said Nora.\n\n'
+        '"No," said Otto.\n\n'
+        '"It is very fine."\n\n'
+        "Otto shook his head.\n\n"
+        '"You do not believe me? Come and look, then."'
+    )
+    assert _speakers(text)[-1] == "Nora Varley"
+
+
+def test_attribute_reads_her_ladyship_as_the_titled_woman() -> None:
+    text = (
+        "Lady Thorne received Nora Varley and Selma Quade in the long gallery.\n\n"
+        '"Do you paint, Miss Varley?" said Lady Thorne.\n\n'
+        '"A little," said Nora.\n\n'
+        '"She paints very well," said Selma.\n\n'
+        '"Then you must paint the lake," said her ladyship.'
+    )
+    assert _speakers(text)[-1] == "Lady Thorne"

@@ -39,6 +39,7 @@ from talecast.pipeline.attribution.vocatives import (
     named_in_lines,
     narration_addressees,
     own_relatives,
+    said_to,
 )
 from talecast.pipeline.types import (
     NARRATOR,
@@ -214,9 +215,27 @@ def _anchor(
         for pid in narration_addressees(lead, cast):
             if pid not in turn.vocatives:
                 turn.vocatives.append(pid)
+        for piece in _tag_narration(text, quotes, turn):
+            people, kin = said_to(piece, cast)
+            turn.vocatives += [pid for pid in people if pid not in turn.vocatives]
+            turn.kin += [word for word in kin if word not in turn.kin]
         for qi, tag in turn.tags:
             if tag.kind == "name" or tag.kind == "narrator":
                 _take(turn, qi, _resolve(cast, tag, None), own)
+
+
+def _tag_narration(text: str, quotes: list[Quote], turn: conv.Turn) -> list[str]:
+    """The narration where a turn's speech tags stand: the end of the stretch before
+    its first quote and the start of each stretch after a quote, each read on its own
+    so that no pattern runs across a quote."""
+    first = quotes[turn.quotes[0]].start_char
+    pieces = [text[max(turn.start, first - tg.BEFORE_REACH_CHARS) : first]]
+    for n, qi in enumerate(turn.quotes):
+        last = n + 1 == len(turn.quotes)
+        stop = turn.end if last else quotes[turn.quotes[n + 1]].start_char
+        end = quotes[qi].end_char
+        pieces.append(text[end : min(stop, end + tg.TAG_WINDOW_CHARS)])
+    return pieces
 
 
 def _clues(
@@ -276,6 +295,14 @@ def _clues(
             clue = tg.actor(text, since, turn.start)
             found = _resolve(cast, clue, ctx) if clue is not None else None
             turn.scene_actor = found[0] if found is not None else None
+            turn.responder = None
+            # "Tom shook his head." between two lines was Tom's turn, not his lead-in.
+            if (
+                clue is not None
+                and turn.after_narration
+                and tg.responds(text, clue.position, turn.start)
+            ):
+                turn.responder, turn.scene_actor = turn.scene_actor, None
 
 
 def _chained(text: str, cast: Cast, tag: tg.Tag, start: int) -> tg.Tag:

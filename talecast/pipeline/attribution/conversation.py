@@ -49,6 +49,7 @@ class Turn:
     addressee_gender: str = "unknown"  # from "sir" or "madam" in the line
     after_narration: bool = False  # a paragraph of narration separates it from the last
     scene_actor: int | None = None  # subject of that narration paragraph
+    responder: int | None = None  # that subject, when the narration gives their answer
     asked: int | None = None  # asked a question in the narration before: answers
     scene_start: int = 0  # offset just after the last scene break before it
 

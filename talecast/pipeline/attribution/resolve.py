@@ -189,10 +189,17 @@ def relatives_named(
     return tuple(found)
 
 
+# A style that stands for a titled person ("said her ladyship"), and that title.
+STYLED_TITLES = {"ladyship": "lady", "lordship": "lord"}
+
+
 def resolve_relation(cast: Cast, words: str, pos: int, ctx: Context) -> int | None:
-    """``her mother``, ``his wife``: the relative of the person the pronoun means."""
+    """``her mother``, ``his wife``: the relative of the person the pronoun means;
+    ``her ladyship``, ``his lordship``: the titled person themselves."""
     parts = words.split()
     possessive, head = parts[0], parts[-1]
+    if head in STYLED_TITLES and len(parts) == 2:
+        return resolve_description(cast, STYLED_TITLES[head], "unknown", pos, ctx)
     if head not in FAMILY_RELATIONS or possessive not in ("his", "her"):
         return None
     owner_gender = "male" if possessive == "his" else "female"

@@ -166,6 +166,8 @@ def _emission(conv: list[Turn], k: int, c: int, cast: Cast) -> float:
         score += ACTOR
     elif turn.scene_actor == c:
         score += SCENE_ACTOR
+    if turn.responder == c:
+        score += SAME_AGAIN  # the narration just gave their answer
     if c in turn.vocatives:
         score += SELF_ADDRESSED
     elif c in turn.spoken_of:
@@ -209,10 +211,14 @@ def _transition(
         return score
     if k > 0 and conv[k - 1].thought:
         a, b = None, a
+    elif k > 0 and conv[k - 1].responder not in (None, b):
+        a = conv[k - 1].responder  # their answer in narration came just before b's
     weight = NARRATION_BETWEEN if conv[k].after_narration else 1.0
     if c == b:
         if conv[k].continues or conv[k].aside:
             score += CONTINUES
+        elif conv[k].responder not in (None, b):
+            score += ALTERNATES  # someone answered in the narration: b goes on
         else:
             score += SAME_AGAIN if conv[k].replies else weight * SAME_AGAIN
     elif c == a:

@@ -211,6 +211,22 @@ def actor(text: str, start: int, stop: int) -> Tag | None:
     return None
 
 
+# What a subject does when the narration gives their answer instead of quoting it:
+# reported ("Tom replied that he had", "Ann assured him of it") or without words
+# ("Tom shook his head", "Ann made no answer", "he smiled").
+_RESPONSE = re.compile(
+    r"\b(?:replied|answered|assured|made\s+no\s+(?:answer|reply)|said\s+nothing|"
+    r"was\s+silent|shook\s+(?:his|her)\s+head|nodded|smiled|laughed)\b"
+)
+
+
+def responds(text: str, position: int, stop: int) -> bool:
+    """True when the sentence of the narration's subject at ``position`` (up to
+    ``stop``) reports that subject's answer: that was their turn in the exchange."""
+    sentence = _SENTENCE_END.split(text[position:stop], maxsplit=1)[0]
+    return _RESPONSE.search(sentence) is not None
+
+
 def _classify(subj: str, position: int, before: bool = False) -> Tag | None:
     """Sort a tag's subject into a name, pronoun, relation or description."""
     subj = " ".join(subj.split())

@@ -4,7 +4,9 @@ The person addressed is rarely the speaker and often answers next. Besides names
 line may address a relative (``papa``, ``mamma``), resolved once its speaker is known,
 or someone by a polite form (``sir``, ``madam``) that tells only their gender; and
 the narration before a line may turn it towards someone (``she turned to Ann``) or ask
-someone a question in reported speech that the line answers (``he asked Ann whether``).
+someone a question in reported speech that the line answers (``he asked Ann whether``),
+and a line's own tag may name whom it is said to (``said Tom to Ann``, ``cried she to
+her husband``).
 Someone a line speaks of by name without calling them (``"Kate baked these"``) is
 rarely its speaker.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 
 from talecast.pipeline.attribution.cast import Cast
-from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS
+from talecast.pipeline.attribution.lexicon import FAMILY_RELATIONS, SPEECH_VERBS
 from talecast.pipeline.attribution.tags import NAME_PATTERN
 
 # Punctuation, or a word of endearment, then the form of address, then punctuation.
@@ -48,6 +50,17 @@ _SUBJECT_AFTER = re.compile(
 _TOWARDS_RE = re.compile(
     r"\b(?:(?:turned|turning|turns)\s+(?:\w+ly\s+)?(?:round\s+)?to|addressing|"
     rf"addressed|looking\s+at|looked\s+at)\s+(?P<name>{NAME_PATTERN})"
+)
+
+# A speech verb with the person it is said to: "said Tom to Ann", "she cried to
+# Ann". A relative is kept as its kinship word ("to his wife"), resolved once the
+# speaker is known; only relatives a family name leads to (not "to her sister").
+# "to him" / "to her" tell nothing new and are not matched.
+_SAID_TO_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r")\b"
+    rf"(?:\s+(?:{NAME_PATTERN}|he|she))?(?:,?\s+\w+ly)?,?\s+to\s+"
+    r"(?:(?:his|her)\s+(?P<kin>wife|husband|father|mother)\b"
+    rf"|(?P<name>{NAME_PATTERN}))"
 )
 
 # Narration that asks someone a question in reported speech: they answer next.
@@ -108,6 +121,23 @@ def narration_addressees(narration: str, cast: Cast) -> list[int]:
         if pid is not None and pid not in found:
             found.append(pid)
     return found
+
+
+def said_to(narration: str, cast: Cast) -> tuple[list[int], list[str]]:
+    """Whom a speech tag says its line is said to (``said Tom to Ann``): people of the
+    cast, and kinship words for the speaker's own relatives (``to his wife``). The
+    person spoken to is not the speaker and usually answers next."""
+    people: list[int] = []
+    kin: list[str] = []
+    for m in _SAID_TO_RE.finditer(narration):
+        if m.group("kin"):
+            if m.group("kin") not in kin:
+                kin.append(m.group("kin"))
+            continue
+        pid = cast.lookup(m.group("name"))
+        if pid is not None and pid not in people:
+            people.append(pid)
+    return people, kin
 
 
 # A parent or spouse the line speaks of as the speaker's own, addressed or not.

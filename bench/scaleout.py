@@ -18,7 +18,6 @@ generated story when it is absent).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -27,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,36 +133,6 @@ def timeline(logs: list[str], submitted: float, seen: float) -> dict[str, float]
     return {name: round(value, 2) for name, value in figures.items()}
 
 
-@contextlib.contextmanager
-def _fresh_s3() -> Iterator[str]:
-    """A moto S3 server of its own for one render, on a free port: moto keeps every
-    object in one process, and its multipart completion, 0.35 s for the narration on
-    a fresh server, was measured at up to 1.3 s after earlier renders."""
-    import socket
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 def _render_once(
     workers: int, story: bytes, tmp: Path, profile: str, keep_logs: Path | None = None
 ) -> tuple[float, dict[str, object]]:
@@ -172,7 +140,10 @@ def _render_once(
     # (the kernel flushes dirty pages 30 s after they were written, which slowed the
     # S3 server's writes in the render after a 30 s one).
     os.sync()
-    with _fresh_s3() as s3_url:
+    from cluster import moto_server
+
+    # moto keeps every object in one process; each render gets a server of its own.
+    with moto_server() as s3_url:
         return _render_on(workers, story, tmp, profile, keep_logs, s3_url)
 
 

@@ -2,11 +2,10 @@
 
 import io
 import os
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,14 +16,12 @@ from talecast.pipeline.assembly import assemble
 from talecast.pipeline.script import Line
 from talecast.storage.s3 import GROWING_PART_BYTES
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scale"))
+from cluster import moto_server  # noqa: E402
+from liveserver import free_port  # noqa: E402
+
 pytest.importorskip("boto3")
 pytest.importorskip("moto")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +30,8 @@ def endpoint():
     if url:
         yield url
         return
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except Exception:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
@@ -106,7 +89,7 @@ def test_s3_storage_unreachable_endpoint_is_a_clear_error(monkeypatch):
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    store = S3Storage("nobucket", f"http://127.0.0.1:{_free_port()}")
+    store = S3Storage("nobucket", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StorageError, match="failed"):
         store.check()
 

@@ -1,12 +1,12 @@
 """Find a story's cast: the people the narration names, aliases merged, gender inferred.
 
 Names are capitalised words that the story does not also use as ordinary lower-case
-words, with or without an honorific (``Mr. Knightley``, ``Lady Catherine``). Mentions
-are merged into characters: a full name (``Harriet Smith``) absorbs its first name
-(``Harriet``), common nicknames (``Lizzy``) and an honorific with its surname when that
-surname belongs to one person only (``Miss Smith``); ``Mr.``, ``Mrs.`` and ``Miss`` with
-the same surname stay different people unless one full name ties them. Capitalised
-descriptions used as speakers (``said the Caterpillar``) become characters too, and a
+words, with or without an honorific (``Mr. Ashby``, ``Lady Beatrice``). Mentions
+are merged into characters: a full name (``Marian Ashdown``) absorbs its first name
+(``Marian``), common nicknames (``Peggy``) and an honorific with its surname when that
+surname belongs to one person only (``Miss Ashdown``); ``Mr.``, ``Mrs.`` and ``Miss``
+with the same surname stay different people unless one full name ties them. Capitalised
+descriptions used as speakers (``said the Lamplighter``) become characters too, and a
 title of rank alone in the narration (``the duchess``) counts for the one named last.
 Gender comes from honorifics, a list of given names, and the pronouns that follow a
 mention.
@@ -194,7 +194,7 @@ def _strip_common(
 
 
 def _cut_at_title(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """End a name where another title starts (``Woodhouse Miss`` is two names)."""
+    """End a name where another title starts (``Whitlow Miss`` is two names)."""
     for k, tok in enumerate(tokens):
         low = tok.lower()
         if k and low in HONORIFICS and low not in GIVEN_NAME_GENDER:
@@ -203,7 +203,7 @@ def _cut_at_title(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _speaking_descriptions(text: str, quotes: list[Quote]) -> Counter[str]:
-    """Capitalised descriptions named in a speech tag ("said the Hatter")."""
+    """Capitalised descriptions named in a speech tag ("said the Ferryman")."""
     found: Counter[str] = Counter()
     for q in quotes:
         window = text[q.end_char : q.end_char + 60]

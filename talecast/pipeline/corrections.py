@@ -3,11 +3,11 @@
 Corrections are plain JSON, the same for the command line and the API::
 
     {
-      "speakers": [{"start_char": 1042, "speaker": "Elizabeth"},
+      "speakers": [{"start_char": 1042, "speaker": "Margaret"},
                    {"start_char": 2210, "speaker": "Narrator"}],
-      "speech": [{"start_char": 3100, "end_char": 3164, "speaker": "Mr. Collins"}],
-      "voices": {"Elizabeth": 3, "Narrator": 1},
-      "pronunciations": {"Darcy": "Dar see"}
+      "speech": [{"start_char": 3100, "end_char": 3164, "speaker": "Mr. Pruett"}],
+      "voices": {"Margaret": 3, "Narrator": 1},
+      "pronunciations": {"Thorne": "Thorn"}
     }
 
 ``start_char`` is where a quote starts in the story's text (``script.json`` of a render

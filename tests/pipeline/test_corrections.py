@@ -83,8 +83,8 @@ def test_parse_reads_the_json_form_and_round_trips():
         ({"voices": {"Ann": None}}, ("body", "voices", "Ann"), "voice id"),
         ({"pronunciations": []}, ("body", "pronunciations"), "word -> what to say"),
         (
-            {"pronunciations": {"Darcy": " "}},
-            ("body", "pronunciations", "Darcy"),
+            {"pronunciations": {"Thorne": " "}},
+            ("body", "pronunciations", "Thorne"),
             "what to say",
         ),
     ],

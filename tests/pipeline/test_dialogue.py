@@ -24,9 +24,9 @@ def test_find_quotes_offsets_include_the_marks() -> None:
 
 def test_find_quotes_reads_british_single_quotes_without_apostrophes() -> None:
     text = (
-        "\u2018I don\u2019t know,\u2019 said Alice, \u2018but it\u2019s "
+        "\u2018I don\u2019t know,\u2019 said Lucy, \u2018but it\u2019s "
         "o\u2019clock.\u2019\n\n"
-        "\u2018\u2019Tis the boys\u2019 books,\u2019 said the Hatter."
+        "\u2018\u2019Tis the boys\u2019 books,\u2019 said the Ferryman."
     )
     assert _texts(text) == [
         "I don\u2019t know,",

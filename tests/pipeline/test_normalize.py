@@ -19,7 +19,7 @@ from talecast.pipeline.normalize import (
     [
         ("Mr. Holmes", "Mister Holmes"),
         ("Mrs. Hudson and Dr. Watson", "Missus Hudson and Doctor Watson"),
-        ("Mr Darcy", "Mister Darcy"),
+        ("Mr Thorne", "Mister Thorne"),
         ("St. Paul's", "Saint Paul's"),
         ("on Baker St. today", "on Baker Street today"),
         ("on Main St. Then he left.", "on Main Street. Then he left."),
@@ -163,11 +163,11 @@ def test_split_rejects_a_zero_limit() -> None:
 def test_replacements_in_keeps_only_the_entries_a_text_uses():
     from talecast.pipeline.normalize import replacements_in
 
-    said = {"Darcy": "Dar see", "Bennet": "Ben it", "Lizzy": "Liz ee"}
-    assert replacements_in("Mr. darcy bowed.", said) == {"Darcy": "Dar see"}
-    assert replacements_in("Lizzy and Mr. Bennet.", said) == {
-        "Bennet": "Ben it",
-        "Lizzy": "Liz ee",
+    said = {"Thorne": "Thorn", "Hollis": "Hol iss", "Peggy": "Peg ee"}
+    assert replacements_in("Mr. thorne bowed.", said) == {"Thorne": "Thorn"}
+    assert replacements_in("Peggy and Mr. Hollis.", said) == {
+        "Hollis": "Hol iss",
+        "Peggy": "Peg ee",
     }
-    assert replacements_in("Darcyshire is far.", said) == {}  # whole words only
+    assert replacements_in("Thorneshire is far.", said) == {}  # whole words only
     assert replacements_in("Anything.", None) == {}

@@ -34,7 +34,7 @@ def norm(name: str) -> str:
 
 
 def surface(hon: str | None, tokens: tuple[str, ...]) -> str:
-    """How a name prints: ``Mr. Knightley``, ``Lady Catherine``, ``Harriet Smith``."""
+    """How a name prints: ``Mr. Ashby``, ``Lady Beatrice``, ``Marian Ashdown``."""
     words = " ".join(tokens)
     if hon is None:
         return words
@@ -132,7 +132,7 @@ class Cast:
         self.index.setdefault(norm(form), person.pid)
 
     def person_for_full(self, hon: str | None, toks: tuple[str, ...], n: int) -> None:
-        """A first-and-last name (``Frank Churchill``, ``Mr. Frank Churchill``)."""
+        """A first-and-last name (``Tobias Wren``, ``Mr. Tobias Wren``)."""
         key = norm(" ".join(toks))
         existing = self.people[self.index[key]] if key in self.index else None
         if (
@@ -155,7 +155,7 @@ class Cast:
         self._add_form(person, surface(hon, toks), n)
 
     def person_for_titled(self, hon: str, tok: str, n: int, ratio: float) -> None:
-        """An honorific with one name: a surname (``Mr. Knightley``) or a first name."""
+        """An honorific with one name: a surname (``Mr. Ashby``) or a first name."""
         low = tok.lower()
         form = surface(hon, (tok,))
         if norm(form) in self.index:
@@ -238,7 +238,7 @@ class Cast:
         self._add_form(person, tok, n)
 
     def person_for_description(self, desc: str, n: int) -> None:
-        """A capitalised description that speaks (``the Hatter``)."""
+        """A capitalised description that speaks (``the Ferryman``)."""
         key = norm(desc)
         form = "the " + desc
         if key in self.index:

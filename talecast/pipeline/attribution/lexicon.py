@@ -100,7 +100,7 @@ HONORIFICS: dict[str, str] = {
     "nurse": "female",
 }
 # Titles that are followed by a first name rather than a surname when used alone
-# ("Lady Catherine", "Sir William", "Lord Henry", "Aunt Polly").
+# ("Lady Beatrice", "Sir Giles", "Lord Edmund", "Aunt Polly").
 FIRST_NAME_TITLES = frozenset(
     "sir lady lord dame uncle aunt aunty brother sister father mother prince princess"
     " king queen master don".split()
@@ -204,7 +204,7 @@ NOT_NAMES = frozenset(
     """.split()
 )
 
-# Words that start a name that is really a description ("the Caterpillar").
+# Words that start a name that is really a description ("the Lamplighter").
 DETERMINERS = frozenset({"the", "a", "an"})
 
 # Common English nicknames and the first names they stand for.

@@ -1,9 +1,9 @@
 """Speech tags: the narration beside a quote that says who spoke.
 
-Recognised shapes, after a quote (``"…," said Emma``, ``"…," Mr. Knightley replied``,
+Recognised shapes, after a quote (``"…," said Clara``, ``"…," Mr. Ashby replied``,
 ``"…," said she``, ``"…," cried his wife``, ``"…," said the old man``, ``"…," broke in
-Lord Henry``) and before one (``Mrs. Bennet said to her husband, "…"``). When the
-narration of the paragraph has no speech verb, its grammatical subject (``Elizabeth
+Lord Edmund``) and before one (``Mrs. Hollis said to her husband, "…"``). When the
+narration of the paragraph has no speech verb, its grammatical subject (``Margaret
 smiled. "…"``) is kept as a weaker clue.
 """
 
@@ -58,10 +58,10 @@ _PARTICLE = r"(?:\s+(?:in|out|on|up|forth|back|again|at\s+last|at\s+length|warml
 
 _AFTER_VERB_FIRST = re.compile(rf"{_LEAD}{_VERB}{_PARTICLE}{_ADVERB}?\s+{_SUBJ}\b")
 # Subject first, the verb spelled out: a description may then be as long as it needs
-# ("the Queen added", "the old man said") without swallowing the verb.
+# ("the Ferryman added", "the old man said") without swallowing the verb.
 _SPEECH_VERB = "(?P<verb>" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + ")"
 _AFTER_SUBJ_FIRST = re.compile(rf"{_LEAD}{_SUBJ}{_ADVERB}?{_AUX}\s+{_SPEECH_VERB}\b")
-# "…," was Mr. Woodhouse's observation / was his only answer.
+# "…," was Mr. Whitlow's observation / was his only answer.
 _AFTER_NOUN_TAG = re.compile(
     rf"{_LEAD}(?:was|were)\s+"
     rf"(?P<subj>{NAME_PATTERN}(?=['\u2019]s)|his|her)(?:['\u2019]s)?"
@@ -106,7 +106,7 @@ class Tag:
     """What a tag says about a speaker; resolved to a person later."""
 
     kind: str  # "name", "pronoun", "narrator", "relation", "description", "actor"
-    words: str  # the subject as printed: "Emma", "she", "his wife", "the old man"
+    words: str  # the subject as printed: "Clara", "she", "his wife", "the old man"
     gender: str = "unknown"
     position: int = 0  # offset of the subject in the text
     before: bool = False  # the tag stands before the quote

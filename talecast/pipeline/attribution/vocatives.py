@@ -1,4 +1,4 @@
-"""Vocatives: whom a line of dialogue addresses (``"My dear Mr. Bennet, …"``).
+"""Vocatives: whom a line of dialogue addresses (``"My dear Mr. Hollis, …"``).
 
 The person addressed is rarely the speaker and often answers next. Besides names, a
 line may address a relative (``papa``, ``mamma``), resolved once its speaker is known,
@@ -81,7 +81,7 @@ def find_vocatives(texts: list[str], cast: Cast) -> tuple[list[int], list[str], 
     for text in texts:
         for m in _NAME_RE.finditer(text):
             if _only_a_name(text, m) and not text.rstrip().endswith(("!", ",")):
-                continue  # "Bingley." answers a question; it addresses nobody
+                continue  # "Hale." answers a question; it addresses nobody
             if _SUBJECT_AFTER.match(text, m.end("name")):
                 continue  # "Mr. Hale, I think, was right": the name is a subject
             pid = cast.lookup(_ENDEARMENT.sub("", m.group("name")))

@@ -128,7 +128,7 @@ def plan_task(self: Any, task_id: str) -> None:
     # The error callback ends the story if a part dies without ending it itself (a
     # worker killed by the hard time limit); otherwise the chord would wait forever.
     # TODO(#4): the assembly is one pass over the whole story after the last part
-    # (16-21 % of the two-worker time in bench/scaleout.py, efficiency 0.80-0.83 here
+    # (16-21 % of the two-worker time in bench/scaleout.py, efficiency 0.82-0.83 here
     # against 0.85 asked): the parts cannot encode their own stretch of the FLAC
     # tracks, since FLAC frames carry their position and cannot be joined without
     # rewriting each. It stores the tracks while it writes them, and parts go longest

@@ -267,6 +267,7 @@ class _GrowingUpload:
                 logger.warning("storage: could not abort the upload of %s", self.key)
 
     def _start(self) -> str:
+        self._abort_earlier()
         response = self.storage._call(
             "start upload",
             self.key,
@@ -276,6 +277,29 @@ class _GrowingUpload:
             ContentType=_content_type(self.key),
         )
         return str(response["UploadId"])
+
+    def _abort_earlier(self) -> None:
+        """Drop unfinished uploads of this key: an earlier try killed mid-upload (a
+        worker lost during assembly) leaves one, which S3 would keep and bill."""
+        listed = self.storage._call(
+            "list uploads",
+            self.key,
+            self.storage._client.list_multipart_uploads,
+            Bucket=self.storage.bucket,
+            Prefix=self.key,
+        )
+        for upload in listed.get("Uploads", []):
+            if upload.get("Key") != self.key:
+                continue
+            self.storage._call(
+                "abort upload",
+                self.key,
+                self.storage._client.abort_multipart_upload,
+                Bucket=self.storage.bucket,
+                Key=self.key,
+                UploadId=upload["UploadId"],
+            )
+            logger.info("storage: dropped an unfinished upload of %s", self.key)
 
     def _queue_part(self, offset: int, length: int, number: int | None = None) -> None:
         number = number or 2 + (offset - self.part_bytes) // self.part_bytes

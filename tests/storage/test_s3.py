@@ -193,3 +193,19 @@ def test_a_file_that_shrinks_while_it_is_stored_is_an_error(storage, tmp_path):
     assert _open_uploads(storage) == []
     with pytest.raises(StorageError, match="no stored object"):
         storage.size("runs/10/narration.flac")
+
+
+def test_an_upload_left_unfinished_by_an_earlier_try_is_dropped(storage, tmp_path):
+    source = tmp_path / "narration.flac"
+    source.write_bytes(os.urandom(3 * GROWING_PART_BYTES))
+    killed = storage.upload_growing("runs/11/narration.flac", source)
+    killed.advance()  # then its worker dies: never finished, never aborted
+    (left,) = _open_uploads(storage)
+    again = storage.upload_growing("runs/11/narration.flac", source)
+    again.advance()
+    (current,) = _open_uploads(storage)
+    assert current["UploadId"] != left["UploadId"]
+    again.finish()
+    again.wait()
+    assert _open_uploads(storage) == []
+    assert storage.open("runs/11/narration.flac").read() == source.read_bytes()

@@ -255,12 +255,9 @@ class _GrowingUpload:
         self._pool.shutdown(wait=True, cancel_futures=True)
         if upload_id is not None:
             try:
-                self.storage._call(
+                self._request(
                     "abort upload",
-                    self.key,
-                    self.storage._client.abort_multipart_upload,
-                    Bucket=self.storage.bucket,
-                    Key=self.key,
+                    "abort_multipart_upload",
                     UploadId=upload_id,
                 )
             except StorageError:
@@ -268,15 +265,19 @@ class _GrowingUpload:
 
     def _start(self) -> str:
         self._abort_earlier()
-        response = self.storage._call(
+        response = self._request(
             "start upload",
-            self.key,
-            self.storage._client.create_multipart_upload,
-            Bucket=self.storage.bucket,
-            Key=self.key,
+            "create_multipart_upload",
             ContentType=_content_type(self.key),
         )
         return str(response["UploadId"])
+
+    def _request(self, action: str, operation: str, **params: Any) -> Any:
+        """One S3 call about this upload's key (StorageError if it fails)."""
+        call = getattr(self.storage._client, operation)
+        return self.storage._call(
+            action, self.key, call, Bucket=self.storage.bucket, Key=self.key, **params
+        )
 
     def _abort_earlier(self) -> None:
         """Drop unfinished uploads of this key: an earlier try killed mid-upload (a
@@ -291,12 +292,9 @@ class _GrowingUpload:
         for upload in listed.get("Uploads", []):
             if upload.get("Key") != self.key:
                 continue
-            self.storage._call(
+            self._request(
                 "abort upload",
-                self.key,
-                self.storage._client.abort_multipart_upload,
-                Bucket=self.storage.bucket,
-                Key=self.key,
+                "abort_multipart_upload",
                 UploadId=upload["UploadId"],
             )
             logger.info("storage: dropped an unfinished upload of %s", self.key)
@@ -321,12 +319,9 @@ class _GrowingUpload:
                 f"{self.source} shrank while it was stored ({self.key}, part {number})"
             )
         began = time.perf_counter()
-        response = self.storage._call(
+        response = self._request(
             "upload part",
-            self.key,
-            self.storage._client.upload_part,
-            Bucket=self.storage.bucket,
-            Key=self.key,
+            "upload_part",
             UploadId=upload_id,
             PartNumber=number,
             Body=body,
@@ -338,12 +333,9 @@ class _GrowingUpload:
     def _complete(self, upload_id: str | None) -> None:
         parts = sorted((f.result() for f in self._parts), key=lambda p: p["PartNumber"])
         began = time.perf_counter()
-        self.storage._call(
+        self._request(
             "complete upload",
-            self.key,
-            self.storage._client.complete_multipart_upload,
-            Bucket=self.storage.bucket,
-            Key=self.key,
+            "complete_multipart_upload",
             UploadId=upload_id,
             MultipartUpload={"Parts": parts},
         )

@@ -14,7 +14,7 @@ from talecast.pipeline.attribution import attribute, lowest_confidence
 from talecast.pipeline.attribution.conversation import Turn
 from talecast.pipeline.attribution.resolve import Context, resolve_pronoun
 from talecast.pipeline.attribution.sequence import decode
-from talecast.pipeline.attribution.tags import tag_after
+from talecast.pipeline.attribution.tags import tag_after, tag_before
 from talecast.pipeline.attribution.vocatives import find_vocatives
 from talecast.pipeline.characters import build_cast
 from talecast.pipeline.dialogue import find_quotes
@@ -785,3 +785,21 @@ def test_attribute_reads_her_ladyship_as_the_titled_woman() -> None:
         '"Then you must paint the lake," said her ladyship.'
     )
     assert _speakers(text)[-1] == "Lady Thorne"
+
+
+def test_tag_before_skips_a_name_that_only_owns_a_noun() -> None:
+    lead = "After a while he folded Nell Carrow's letter and rose, saying, "
+    tag = tag_before(lead, 0, len(lead))
+    assert tag is not None and (tag.kind, tag.words) == ("pronoun", "he")
+    lead = "Nobody spoke until Nell Carrow's sighing and saying, "
+    tag = tag_before(lead, 0, len(lead))
+    assert tag is not None and tag.words == "Nell Carrow"
+
+
+def test_attribute_gives_a_line_to_the_reader_not_the_letter_writer() -> None:
+    text = (
+        "Hugh Tenby sat by the window. Nell Carrow had written to him.\n\n"
+        "After a while Hugh folded Nell Carrow's letter and rose, saying, "
+        '"I must go to her at once."'
+    )
+    assert _speakers(text)[-1] == "Hugh Tenby"

@@ -80,6 +80,9 @@ OBJECT_PREPOSITIONS = frozenset(
 )
 # After such a name, what keeps it the one acting: "Tom's saying", "Tom, who said".
 _STILL_ACTS = re.compile(r"['\u2019]s\b|,\s*who\b")
+# A name in the possessive before a noun ("Tom's letter") only qualifies that noun;
+# before a gerund ("Tom's saying", "Tom's giving a sigh") it still names who acts.
+_POSSESSOR = re.compile(r"['\u2019]s\s+(?!\w+ing\b)[a-z]")
 # "...," she said to herself / he muttered, half to himself.
 _TO_ONESELF = re.compile(
     r"[\s,]*(?:\w+ly\s+|half\s+)?to\s+(?:her|him|it|them|my|your)sel(?:f|ves)\b"
@@ -168,6 +171,8 @@ def tag_before(text: str, start: int, stop: int) -> Tag | None:
     for m in reversed(subjects):
         if _spoken_to(last, m):
             continue  # "He turned to Tom and said": Tom is spoken to
+        if _POSSESSOR.match(last, m.end("subj")):
+            continue  # "He read Tom's letter, saying": Tom only owns the letter
         tag = _classify(m.group("subj"), offset + m.start("subj"), before=True)
         if tag is not None:
             return replace(tag, verb=verb.group(0))

@@ -197,20 +197,21 @@ def _preview_words(
     entries: list, folder: Path, voice_id: int | None, quiet: bool
 ) -> None:
     """One short FLAC per word, spoken the way a render would say it."""
-    import soundfile as sf
-
+    from talecast.pipeline.cache import LineCache
+    from talecast.pipeline.preview import flac_bytes, spoken
     from talecast.pipeline.stems import safe_file_name
-    from talecast.pipeline.synthesis import OUTPUT_RATE_HZ, get_synthesizer
+    from talecast.pipeline.synthesis import OUTPUT_RATE_HZ
     from talecast.pipeline.voices import default_narrator, get_voice
 
     voice = get_voice(voice_id) if voice_id else default_narrator("neural")
-    synth = get_synthesizer()
+    cache = LineCache(default_data_dir() / "cache", OUTPUT_RATE_HZ)
     folder.mkdir(parents=True, exist_ok=True)
     with ProgressBar("previews", enabled=not quiet) as bar:
         for n, entry in enumerate(entries, start=1):
-            audio = synth.synthesize(entry.word, voice)
-            name = f"{n:03d} {safe_file_name(entry.word)}.flac"
-            sf.write(str(folder / name), audio, OUTPUT_RATE_HZ, subtype="PCM_16")
+            samples = spoken(voice, entry.word, cache)
+            if samples.size:  # a word the engine says nothing for gets no file
+                name = f"{n:03d} {safe_file_name(entry.word)}.flac"
+                (folder / name).write_bytes(flac_bytes(samples))
             bar.update(n / len(entries), entry.word)
 
 

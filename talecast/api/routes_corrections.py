@@ -34,7 +34,7 @@ from talecast.api.state import (
 from talecast.api.upload import check_quota
 from talecast.db import Story, StoryStatus
 from talecast.errors import NotFoundError, RunNotReadyError
-from talecast.pipeline.corrections import Corrections, parse_corrections
+from talecast.pipeline.corrections import Corrections, overlapped, parse_corrections
 from talecast.pipeline.types import NARRATOR
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,6 @@ def correct_run(
     if script is not None:
         starts = [item.start_char for item in body.speakers]
         _check_against_script(starts, new, earlier, script)
-        _check_speech_against_script(new, earlier, script)
     keep_voices = cast_voices(state, run_id) or json.loads(
         parent["keep_voices_json"] or "null"
     )
@@ -192,39 +191,6 @@ def _story_row(state: AppState, account: int, run_id: int) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def _check_speech_against_script(
-    new: Corrections, earlier: Corrections, script: list[dict[str, Any]]
-) -> None:
-    """422 for a ``speech`` span outside the run's text or over one of its quotes (a
-    span an earlier correction made speech may be given again)."""
-    quotes = sorted(
-        (int(item["start_char"]), int(item["end_char"]))
-        for item in script
-        if item.get("kind") == "dialogue"
-    )
-    text_end = max((int(item["end_char"]) for item in script), default=0)
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    for index, (start, (end, _)) in enumerate(sorted(new.speech.items())):
-        if earlier.speech.get(start, (None,))[0] == end:
-            continue
-        loc: tuple[str | int, ...] = ("body", "speech", index)
-        at = bisect.bisect_left(quotes, (end, end))
-        if end > text_end:
-            problems.append(
-                (loc, f"end_char {end} is past the run's last line (at {text_end})")
-            )
-        elif at > 0 and quotes[at - 1][1] > start:
-            problems.append(
-                (
-                    loc,
-                    f"characters {start}-{end} overlap the quote at "
-                    f"{quotes[at - 1][0]}; correct that quote under 'speakers'",
-                )
-            )
-    if problems:
-        raise FieldError(problems)
-
-
 def _check_against_script(
     starts: list[int],
     new: Corrections,
@@ -232,7 +198,9 @@ def _check_against_script(
     script: list[dict[str, Any]],
 ) -> None:
     """422 for an offset (``starts``, in request order) that is not inside a quote of
-    the run, or a voice for a name that speaks nothing."""
+    the run, a ``speech`` span past the run's text or over one of its quotes (a span an
+    earlier correction made speech may be given again), or a voice for a name that
+    speaks nothing."""
     quotes = sorted(
         (int(item["start_char"]), int(item["end_char"]))
         for item in script
@@ -240,6 +208,24 @@ def _check_against_script(
     )
     quote_starts = [a for a, _ in quotes]
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    text_end = max((int(item["end_char"]) for item in script), default=0)
+    for index, (start, (end, _)) in enumerate(sorted(new.speech.items())):
+        if earlier.speech.get(start, (None,))[0] == end:
+            continue
+        loc: tuple[str | int, ...] = ("body", "speech", index)
+        other = overlapped(quotes, start, end)
+        if end > text_end:
+            problems.append(
+                (loc, f"end_char {end} is past the run's last line (at {text_end})")
+            )
+        elif other is not None:
+            problems.append(
+                (
+                    loc,
+                    f"characters {start}-{end} overlap the quote at {other}; correct "
+                    "that quote under 'speakers'",
+                )
+            )
     for index, start in enumerate(starts):
         at = bisect.bisect_right(quote_starts, start) - 1
         # A quote turned into narration by an earlier correction can be given back.

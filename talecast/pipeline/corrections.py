@@ -296,9 +296,8 @@ def apply_speech(
                 (*loc, "end_char"),
             )
         _check_span_fits(document, start, end, loc)
-        at = bisect.bisect_left(taken, (end, end))
-        if at > 0 and taken[at - 1][1] > start:
-            other = taken[at - 1][0]
+        other = overlapped(taken, start, end)
+        if other is not None:
             raise CorrectionError(
                 f"characters {start}-{end} overlap the quote at {other}; correct "
                 "that quote's speaker under 'speakers' instead",
@@ -321,6 +320,13 @@ def apply_speech(
     for name in sorted({u.speaker for u in added} - known):
         characters.append(Character(name))
     return replace(attribution, characters=characters, utterances=utterances)
+
+
+def overlapped(spans: list[tuple[int, int]], start: int, end: int) -> int | None:
+    """The start of the span in ``spans`` (sorted, none overlapping another) that
+    ``[start, end)`` overlaps, or None."""
+    at = bisect.bisect_left(spans, (end, end))
+    return spans[at - 1][0] if at > 0 and spans[at - 1][1] > start else None
 
 
 def _check_span_fits(

@@ -45,13 +45,20 @@ def voice_preview(
     text a preview cannot say."""
     voice = get_voice(voice_id)
     said = preview_text(voice, text)
-    synth = get_synthesizer()
-    key = line_key(synth.engine_version(voice), voice.id, voice.params, said)
-    samples = cache.get(key)
-    if samples is None:
-        samples = cache.put(key, synth.synthesize(said, voice))
+    samples = spoken(voice, said, cache)
     if samples.size == 0:
         raise ValueError(f"{said!r} has no words to speak")
+    return samples
+
+
+def spoken(voice: Voice, text: str, cache: LineCache) -> np.ndarray:
+    """The int16 samples of ``voice`` saying ``text`` as a line of a story would be
+    said, from the line cache (synthesized and stored there when missing)."""
+    synth = get_synthesizer()
+    key = line_key(synth.engine_version(voice), voice.id, voice.params, text)
+    samples = cache.get(key)
+    if samples is None:
+        samples = cache.put(key, synth.synthesize(text, voice))
     return samples
 
 

@@ -136,10 +136,6 @@ def timeline(logs: list[str], submitted: float, seen: float) -> dict[str, float]
 def _render_once(
     workers: int, story: bytes, tmp: Path, profile: str, keep_logs: Path | None = None
 ) -> tuple[float, dict[str, object]]:
-    # The previous render's files must not be written back to disk during this one
-    # (the kernel flushes dirty pages 30 s after they were written, which slowed the
-    # S3 server's writes in the render after a 30 s one).
-    os.sync()
     from cluster import moto_server
 
     # moto keeps every object in one process; each render gets a server of its own.
@@ -268,8 +264,8 @@ def main() -> None:
                 1, chaptered_story(2, 2).encode(), tmp / "warm", args.profile
             )  # warm caches
             for n in range(args.repeat):
-                # Alternate which runs first: a render that follows another measured
-                # up to 3 % slower here, whichever it was.
+                # Alternate which runs first, so that any cost of going second
+                # (single runs differed by up to 3 %) falls on both alike.
                 order = (1, 2) if n % 2 == 0 else (2, 1)
                 times, tasks = {}, {}
                 for workers in order:

@@ -375,9 +375,9 @@ def _cached(
 class _PartReader:
     """Line samples from stored parts, in line order.
 
-    While the lines of one part are joined into the tracks, the next part is fetched and
-    decoded on a helper thread (the S3 client and libsndfile release the GIL), so at
-    most two parts are in memory.
+    While the lines of one part are joined into the tracks, the next part is fetched on
+    a helper thread (the S3 client releases the GIL; so does libsndfile for a FLAC
+    part of an older worker), so at most two parts are in memory.
     """
 
     def __init__(self, storage: Storage, run_id: int, parts: list[Part]) -> None:

@@ -4,11 +4,19 @@ These functions are what the Celery tasks run (see :mod:`talecast.jobs.celery_ap
 each is safe to run twice: a part already in storage is not made again, and only the
 first assembly to finish ends the task. Files in storage, per run::
 
-    runs/<run_id>/plan.json           the StoryPlan (lines, cast, voices)
-    runs/<run_id>/parts/<first>.pcm   int16 samples of lines [first, last), back to back
-                                      (raw little-endian; see PART_ENCODING)
-    runs/<run_id>/parts/<first>.json  {"first", "last", "lengths": [samples per line],
-                                       "encoding": "s16le"}
+    runs/<run_id>/plan.json                     the StoryPlan (lines, cast, voices)
+    runs/<run_id>/parts/<first>.narration.flac  lines [first, last) of both tracks,
+    runs/<run_id>/parts/<first>.dialogue.flac   encoded where they were synthesized
+    runs/<run_id>/parts/<first>.json            {"first", "last", "lengths": [samples
+                                                 per line], "shift", "samples",
+                                                 "narration_frames", "dialogue_frames",
+                                                 "encoding": "flac-tracks"}
+
+A part's tracks are whole FLAC blocks (see
+:func:`talecast.pipeline.assembly.part_shift`), so the assembly, which runs alone after
+the last part, only renumbers their frames into the story's tracks
+(:mod:`talecast.pipeline.flacstream`) instead of encoding an hour of audio on one
+machine.
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ import io
 import json
 import logging
 import time
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
@@ -30,10 +40,18 @@ from talecast.db import Story, StoryStatus
 from talecast.db.models import ENDED_STATUSES
 from talecast.errors import RenderTimeoutError, TalecastError, render_time_limit_message
 from talecast.jobs import notify
+from talecast.pipeline.assembly import Assembly, Layout, part_tracks
 from talecast.pipeline.cache import LineCache
+from talecast.pipeline.flacstream import (
+    EncodedTrack,
+    FlacStreamError,
+    StreamJoiner,
+    encode,
+)
 from talecast.pipeline.render import (
+    PART_TARGET_CHARS,
     StoryPlan,
-    assemble_story,
+    finish_story,
     line_cache_key,
     plan_story,
     synthesize_lines,
@@ -41,19 +59,15 @@ from talecast.pipeline.render import (
 from talecast.pipeline.synthesis import OUTPUT_RATE_HZ
 from talecast.storage import Storage, StorageError
 
+if TYPE_CHECKING:
+    from talecast.storage.base import FileUpload
+
 logger = logging.getLogger(__name__)
 
-# A long chapter is cut into blocks of about this many characters of text: small enough
-# that the last blocks of a story spread over the workers (a worker left idle at the end
-# waits for at most one block), large enough that each block's fixed cost (reading the
-# plan, storing its audio, one database update) stays a few percent of its synthesis.
-PART_TARGET_CHARS = 3000
-# Parts are stored as raw samples, not FLAC: they live only until the assembly, and
-# decoding 25 FLAC parts (about an hour of audio) was the longest step of the assembly,
-# which runs alone after the last part (bench/scaleout.py: joining the tracks 2.0 s with
-# FLAC parts, 1.4 s with raw ones). The price is twice the bytes in transit and in
-# storage while the story renders. Parts written as FLAC by an older worker still read.
-PART_ENCODING = "s16le"
+PART_ENCODING = "flac-tracks"
+# Parts of workers before PART_ENCODING: raw samples ("s16le") or, earlier, FLAC audio
+# of the lines alone (an index without "encoding"). Both still assemble: the assembly
+# lays out and encodes such a part itself.
 PLAN_SHARE = 5.0  # progress (percent) once the plan is stored
 ASSEMBLY_SHARE = 5.0  # progress left for assembly
 
@@ -73,19 +87,8 @@ class Part:
 
 
 def split_parts(plan: StoryPlan, target_chars: int = PART_TARGET_CHARS) -> list[Part]:
-    """One part per chapter; a long chapter is cut into blocks of about ``target_chars``
-    characters of text, whole lines each (a block ends at the first line that brings it
-    to ``target_chars``)."""
-    parts = []
-    for first, last in plan.chapter_line_ranges():
-        start, chars = first, 0
-        for index in range(first, last):
-            chars += len(plan.lines[index].text)
-            if chars >= target_chars and index + 1 < last:
-                parts.append(Part(start, index + 1))
-                start, chars = index + 1, 0
-        parts.append(Part(start, last))
-    return parts
+    """The plan's parts (:meth:`StoryPlan.part_ranges`), in story order."""
+    return [Part(first, last) for first, last in plan.part_ranges(target_chars)]
 
 
 def longest_first(plan: StoryPlan, parts: list[Part]) -> list[Part]:
@@ -182,8 +185,8 @@ def is_over(engine: Engine, settings: Settings, run_id: int) -> bool:
 
 
 def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> bool:
-    """Synthesize one part into storage; False when it was already there."""
-    key = f"runs/{run_id}/parts/{part.first:07d}"
+    """Synthesize and encode one part into storage; False when it was already there."""
+    key = _part_key(run_id, part.first)
     if _exists(storage, key + ".json"):
         return False
     plan = load_plan(storage, run_id)
@@ -191,8 +194,9 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
     spoken: dict[str, np.ndarray] = {}
     synthesize_lines(plan, range(part.first, part.last), cache, keep=spoken)
     clips = [_cached(cache, plan, i, spoken) for i in range(part.first, part.last)]
-    joined = np.concatenate(clips) if clips else np.zeros(0, np.int16)
-    storage.put_bytes(key + ".pcm", joined.astype("<i2").tobytes())
+    tracks = _encoded_part(plan, part.first, part.last, clips)
+    storage.put_bytes(key + ".narration.flac", tracks.narration.data)
+    storage.put_bytes(key + ".dialogue.flac", tracks.dialogue.data)
     # The index goes last: its presence means the part is complete.
     storage.put_bytes(
         key + ".json",
@@ -200,7 +204,11 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
             {
                 "first": part.first,
                 "last": part.last,
-                "lengths": [int(c.size) for c in clips],
+                "lengths": tracks.lengths,
+                "shift": tracks.shift,
+                "samples": tracks.narration.samples,
+                "narration_frames": tracks.narration.offsets,
+                "dialogue_frames": tracks.dialogue.offsets,
                 "encoding": PART_ENCODING,
             }
         ).encode("utf-8"),
@@ -226,13 +234,12 @@ def assemble_parts(
     began = time.perf_counter()
     plan = load_plan(storage, run_id)
     out_dir = settings.work_dir / f"run-{run_id}"
+    out_dir.mkdir(parents=True, exist_ok=True)
     # The tracks go to storage while they are joined (the assembly runs alone after
     # the last part, so storing them afterwards would add to every story's wait).
     with storing_tracks(storage, run_id, out_dir) as uploads:
-        with _PartReader(storage, run_id, parts) as reader:
-            result = assemble_story(
-                plan, None, out_dir, samples_for=reader.line, uploads=uploads
-            )
+        assembly = _join_parts(storage, run_id, plan, parts, out_dir, uploads)
+        result = finish_story(plan, assembly, out_dir)
         joined = time.perf_counter()
         files_json = export_and_store(
             storage, run_id, out_dir, story.export_formats, story.master, None, uploads
@@ -256,6 +263,57 @@ def assemble_parts(
     }
 
 
+def _join_parts(
+    storage: Storage,
+    run_id: int,
+    plan: StoryPlan,
+    parts: list[Part],
+    out_dir: Path,
+    uploads: Mapping[str, FileUpload],
+) -> Assembly:
+    """Both tracks of the story from its stored parts, with every line's place."""
+    layout = Layout(plan.lines, OUTPUT_RATE_HZ)
+    paths = {name: out_dir / f"{name}.flac" for name in ("narration", "dialogue")}
+    try:
+        with (
+            StreamJoiner(
+                paths["narration"], OUTPUT_RATE_HZ, uploads.get("narration.flac")
+            ) as narration,
+            StreamJoiner(
+                paths["dialogue"], OUTPUT_RATE_HZ, uploads.get("dialogue.flac")
+            ) as dialogue,
+            _PartReader(storage, run_id, plan, parts) as reader,
+        ):
+            for part in reader:
+                filled = layout.place_part(
+                    part.first, part.last, part.lengths, part.shift
+                )
+                if filled != part.narration.samples:
+                    raise TalecastError(  # not retried: waiting would not mend it
+                        f"story part {_part_key(run_id, part.first)} holds "
+                        f"{part.narration.samples} samples, its lines and pauses "
+                        f"take {filled}"
+                    )
+                narration.add(part.narration)
+                dialogue.add(part.dialogue)
+            if not plan.lines:  # nothing to join: the silence of an empty story
+                layout.skip(layout.tail())
+                silence = encode(np.zeros(layout.position, np.int16), OUTPUT_RATE_HZ)
+                narration.add(silence)
+                dialogue.add(silence)
+    except FlacStreamError as exc:
+        message = f"story run {run_id}: its parts do not join: {exc}"
+        raise TalecastError(message) from exc
+    return Assembly(
+        paths["narration"],
+        paths["dialogue"],
+        layout.segments,
+        layout.chapters(plan.chapter_titles),
+        layout.position,
+        OUTPUT_RATE_HZ,
+    )
+
+
 def remove_parts(storage: Storage, run_id: int, parts: list[Part]) -> None:
     """Delete a finished run's part files (the tracks hold their audio now).
 
@@ -264,8 +322,8 @@ def remove_parts(storage: Storage, run_id: int, parts: list[Part]) -> None:
     try:
         for part in parts:
             # The index first: no half-present part.
-            for suffix in (".json", ".pcm", ".flac"):
-                storage.delete(f"runs/{run_id}/parts/{part.first:07d}{suffix}")
+            for suffix in PART_SUFFIXES:
+                storage.delete(_part_key(run_id, part.first) + suffix)
     except StorageError:
         logger.warning(
             "story run %s: could not delete its parts", run_id, exc_info=True
@@ -372,34 +430,65 @@ def _cached(
     return samples
 
 
-class _PartReader:
-    """Line samples from stored parts, in line order.
+def _part_key(run_id: int, first: int) -> str:
+    return f"runs/{run_id}/parts/{first:07d}"
 
-    While the lines of one part are joined into the tracks, the next part is fetched on
-    a helper thread (the S3 client releases the GIL; so does libsndfile for a FLAC
-    part of an older worker), so at most two parts are in memory.
+
+# The index first, so no part is ever half present; then the files of every encoding.
+PART_SUFFIXES = (".json", ".narration.flac", ".dialogue.flac", ".pcm", ".flac")
+
+
+@dataclass(frozen=True)
+class _EncodedPart:
+    """A part's two tracks, ready to join, and the length of each of its lines."""
+
+    first: int
+    last: int
+    lengths: list[int]
+    shift: int
+    narration: EncodedTrack
+    dialogue: EncodedTrack
+
+
+def _encoded_part(
+    plan: StoryPlan, first: int, last: int, clips: list[np.ndarray]
+) -> _EncodedPart:
+    tracks = part_tracks(plan.lines, first, last, clips, OUTPUT_RATE_HZ)
+    return _EncodedPart(
+        first,
+        last,
+        [int(c.size) for c in clips],
+        tracks.shift,
+        encode(tracks.narration, OUTPUT_RATE_HZ),
+        encode(tracks.dialogue, OUTPUT_RATE_HZ),
+    )
+
+
+class _PartReader:
+    """The stored parts of a run, in story order.
+
+    While one part is joined into the tracks, the next is fetched on a helper thread
+    (the S3 client releases the GIL; so does libsndfile, which encodes the part of an
+    older worker), so at most two parts are in memory.
     """
 
-    def __init__(self, storage: Storage, run_id: int, parts: list[Part]) -> None:
+    def __init__(
+        self, storage: Storage, run_id: int, plan: StoryPlan, parts: list[Part]
+    ) -> None:
         self.storage = storage
         self.run_id = run_id
+        self.plan = plan
         self.parts = sorted(parts, key=lambda p: p.first)
-        self._loaded: tuple[Part, list[np.ndarray]] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-read")
-        self._next: tuple[int, Future[list[np.ndarray]]] | None = None
 
-    def line(self, index: int) -> np.ndarray:
-        if self._loaded is None or not (
-            self._loaded[0].first <= index < self._loaded[0].last
-        ):
-            position = next(
-                n for n, p in enumerate(self.parts) if p.first <= index < p.last
-            )
-            self._loaded = (self.parts[position], self._take(position))
+    def __iter__(self) -> Iterator[_EncodedPart]:
+        following: Future[_EncodedPart] | None = None
+        for position in range(len(self.parts)):
+            current = following or self._pool.submit(self._load, self.parts[position])
+            following = None
             if position + 1 < len(self.parts):
-                following = self.parts[position + 1]
-                self._next = (position + 1, self._pool.submit(self._load, following))
-        return self._loaded[1][index - self._loaded[0].first]
+                following = self._pool.submit(self._load, self.parts[position + 1])
+            yield current.result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -410,25 +499,46 @@ class _PartReader:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _take(self, position: int) -> list[np.ndarray]:
-        if self._next is not None and self._next[0] == position:
-            future, self._next = self._next[1], None
-            return future.result()
-        return self._load(self.parts[position])
+    def _read(self, key: str) -> bytes:
+        with self.storage.open(key) as fh:
+            return fh.read()
 
-    def _load(self, part: Part) -> list[np.ndarray]:
-        key = f"runs/{self.run_id}/parts/{part.first:07d}"
-        with self.storage.open(key + ".json") as fh:
-            index = json.loads(fh.read())
-        lengths = index["lengths"]
-        if index.get("encoding") == PART_ENCODING:
-            with self.storage.open(key + ".pcm") as fh:
-                samples = np.frombuffer(fh.read(), dtype="<i2").astype(np.int16)
-        else:  # FLAC, as workers before PART_ENCODING wrote parts
-            with self.storage.open(key + ".flac") as fh:
-                samples, _ = sf.read(
-                    io.BytesIO(fh.read()), dtype="int16", always_2d=False
+    def _load(self, part: Part) -> _EncodedPart:
+        key = _part_key(self.run_id, part.first)
+        index = json.loads(self._read(key + ".json"))
+        if (index["first"], index["last"]) != (part.first, part.last):
+            raise TalecastError(
+                f"story part {key} holds lines {index['first']}-{index['last']}, "
+                f"the plan says {part.first}-{part.last}"
+            )
+        if index.get("encoding") != PART_ENCODING:  # from an older worker
+            return _encoded_part(self.plan, part.first, part.last, self._clips(index))
+        samples = int(index["samples"])
+        return _EncodedPart(
+            part.first,
+            part.last,
+            [int(n) for n in index["lengths"]],
+            int(index["shift"]),
+            *(
+                EncodedTrack(
+                    self._read(f"{key}.{track}.flac"),
+                    [int(n) for n in index[f"{track}_frames"]],
+                    samples,
                 )
+                for track in ("narration", "dialogue")
+            ),
+        )
+
+    def _clips(self, index: dict[str, Any]) -> list[np.ndarray]:
+        """The line samples of a part an older worker stored (raw or FLAC)."""
+        key = _part_key(self.run_id, index["first"])
+        lengths = index["lengths"]
+        if index.get("encoding") == "s16le":
+            raw = self._read(key + ".pcm")
+            samples = np.frombuffer(raw, dtype="<i2").astype(np.int16)
+        else:
+            flac = io.BytesIO(self._read(key + ".flac"))
+            samples, _ = sf.read(flac, dtype="int16", always_2d=False)
         if samples.size != sum(lengths):
             raise TalecastError(  # not retried: waiting would not mend it
                 f"story part {key} holds {samples.size} samples, its index says "

@@ -12,7 +12,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
+from talecast.pipeline.flacstream import BLOCK_SAMPLES
 from talecast.pipeline.script import PAUSE_PARAGRAPH_MS, Line
 
 if TYPE_CHECKING:
@@ -74,8 +75,15 @@ def assemble(
     chapter_titles: list[str | None],
     progress: Callable[[float], None] | None = None,
     uploads: Mapping[str, FileUpload] | None = None,
+    parts: Sequence[tuple[int, int]] | None = None,
 ) -> Assembly:
     """Write ``narration.flac`` and ``dialogue.flac``; ``samples_for(i)`` gives line i.
+
+    ``parts`` (half-open line ranges covering the story in order) lay the tracks out
+    as a story rendered in those parts is joined: every part but the last fills a whole
+    number of FLAC blocks (see :func:`part_shift`), so the tracks are the same sample
+    for sample whether one process or several workers made them. Each part's lines
+    are then held in memory together; without ``parts`` only one line is.
 
     ``uploads`` (by file name) are told as each track grows and when it is closed, so
     storage can take the tracks while they are written; the caller waits for them.
@@ -84,9 +92,7 @@ def assemble(
     narration_path = out_dir / "narration.flac"
     dialogue_path = out_dir / "dialogue.flac"
     uploads = uploads or {}
-    segments: list[Segment] = []
-    chapter_bounds: dict[int, list[int]] = {}
-    position = 0
+    layout = Layout(lines, sample_rate_hz)
 
     with (
         _TrackWriter(
@@ -96,59 +102,207 @@ def assemble(
             dialogue_path, sample_rate_hz, uploads.get(dialogue_path.name)
         ) as dialogue,
     ):
-
-        def write(audio: np.ndarray, spoken: bool) -> None:
+        for audio, spoken in _story_pieces(layout, parts, samples_for):
             narration.write(audio)
             dialogue.write(audio if spoken else np.zeros_like(audio))
+            if progress and layout.placed % 16 == 0 and spoken is not None:
+                progress(layout.placed / max(len(lines), 1))
+    if progress:
+        progress(1.0)
 
-        write(_silence(LEAD_IN_MS, sample_rate_hz), False)
-        position += _ms_to_samples(LEAD_IN_MS, sample_rate_hz)
-        for index, line in enumerate(lines):
-            pause = _silence(line.pause_before_ms, sample_rate_hz)
-            write(pause, False)
-            position += pause.size
-            audio = samples_for(index)
-            if audio.size == 0:
-                continue
-            is_dialogue = line.kind == "dialogue"
-            write(audio, is_dialogue)
-            segments.append(
-                Segment(
-                    position,
-                    position + audio.size,
-                    line.text,
-                    line.speaker,
-                    "dialogue" if is_dialogue else "narration",
-                    line.chapter,
-                    line.voice_id,
-                    line.start_char,
-                    line.end_char,
-                    line.confidence,
-                    line.method,
-                    line.kind == "heading"
-                    or line.pause_before_ms >= PAUSE_PARAGRAPH_MS
-                    or index == 0,
-                )
-            )
-            bounds = chapter_bounds.setdefault(line.chapter, [position, 0])
-            position += audio.size
-            bounds[1] = position
-            if progress and (index % 16 == 0 or index == len(lines) - 1):
-                progress((index + 1) / max(len(lines), 1))
-        tail = _silence(TAIL_MS, sample_rate_hz)
-        write(tail, False)
-        position += tail.size
-
-    chapters = _chapter_list(chapter_bounds, chapter_titles, sample_rate_hz, position)
+    chapters = layout.chapters(chapter_titles)
     logger.info(
         "assembly: %d segments, %.1f s written to %s",
-        len(segments),
-        position / sample_rate_hz,
+        len(layout.segments),
+        layout.position / sample_rate_hz,
         out_dir,
     )
     return Assembly(
-        narration_path, dialogue_path, segments, chapters, position, sample_rate_hz
+        narration_path,
+        dialogue_path,
+        layout.segments,
+        chapters,
+        layout.position,
+        sample_rate_hz,
     )
+
+
+class Layout:
+    """Where each line lands in the tracks: the one place that decides the silences
+    (a lead-in, each line's pause, a tail) and records the segments and chapters."""
+
+    def __init__(self, lines: Sequence[Line], sample_rate_hz: int) -> None:
+        self.lines = lines
+        self.sample_rate_hz = sample_rate_hz
+        self.position = 0
+        self.placed = 0  # lines placed, spoken or empty
+        self.segments: list[Segment] = []
+        self._chapter_bounds: dict[int, list[int]] = {}
+
+    def silence_before(self, index: int) -> int:
+        """Samples of silence before line ``index`` (with the lead-in before line 0)."""
+        pause = _ms_to_samples(self.lines[index].pause_before_ms, self.sample_rate_hz)
+        return pause + (self.lead_in() if index == 0 else 0)
+
+    def lead_in(self) -> int:
+        return _ms_to_samples(LEAD_IN_MS, self.sample_rate_hz)
+
+    def tail(self) -> int:
+        """Silence after the last line (before the first, for a story with none)."""
+        return _ms_to_samples(TAIL_MS, self.sample_rate_hz) + (
+            0 if self.lines else self.lead_in()
+        )
+
+    def skip(self, samples: int) -> None:
+        self.position += samples
+
+    def place(self, index: int, samples: int) -> None:
+        """Line ``index``, ``samples`` long, starts at the current position."""
+        self.placed += 1
+        if samples == 0:
+            return
+        line = self.lines[index]
+        self.segments.append(
+            Segment(
+                self.position,
+                self.position + samples,
+                line.text,
+                line.speaker,
+                "dialogue" if line.kind == "dialogue" else "narration",
+                line.chapter,
+                line.voice_id,
+                line.start_char,
+                line.end_char,
+                line.confidence,
+                line.method,
+                line.kind == "heading"
+                or line.pause_before_ms >= PAUSE_PARAGRAPH_MS
+                or index == 0,
+            )
+        )
+        bounds = self._chapter_bounds.setdefault(line.chapter, [self.position, 0])
+        self.position += samples
+        bounds[1] = self.position
+
+    def place_part(
+        self, first: int, last: int, lengths: Sequence[int], shift: int
+    ) -> int:
+        """Lines [first, last) of a part made by :func:`part_tracks`, ``lengths``
+        samples each, placed from the current position; the samples the part fills."""
+        start = self.position
+        for index in range(first, last):
+            self.skip(self.silence_before(index) + (shift if index == first else 0))
+            self.place(index, lengths[index - first])
+        if last == len(self.lines):
+            self.skip(self.tail())
+        return self.position - start
+
+    def chapters(self, titles: list[str | None]) -> list[dict[str, object]]:
+        return _chapter_list(
+            self._chapter_bounds, titles, self.sample_rate_hz, self.position
+        )
+
+
+def _pieces(
+    layout: Layout,
+    indexes: range,
+    samples_for: Callable[[int], np.ndarray],
+    extra_silence: int = 0,
+) -> Iterator[tuple[np.ndarray, bool | None]]:
+    """The audio of lines ``indexes`` in order, as (samples, spoken) pieces placed on
+    ``layout``: silences (``spoken`` None), then each line (True for dialogue). The
+    story's tail follows its last line; ``extra_silence`` samples go before the first
+    of ``indexes``."""
+    for index in indexes:
+        silence = layout.silence_before(index) + (
+            extra_silence if index == indexes.start else 0
+        )
+        layout.skip(silence)
+        yield np.zeros(silence, np.int16), None
+        audio = samples_for(index)
+        layout.place(index, audio.size)
+        if audio.size:
+            yield audio, layout.lines[index].kind == "dialogue"
+    if indexes.stop == len(layout.lines):
+        layout.skip(layout.tail())
+        yield np.zeros(layout.tail(), np.int16), None
+
+
+@dataclass(frozen=True)
+class PartTracks:
+    """Both tracks of lines [first, last) of a story, to be joined to the other parts'
+    as they are (see :mod:`talecast.pipeline.flacstream`)."""
+
+    narration: np.ndarray
+    dialogue: np.ndarray
+    shift: int  # samples added to (or, if negative, cut from) the silence before first
+
+
+def part_tracks(
+    lines: Sequence[Line],
+    first: int,
+    last: int,
+    clips: Sequence[np.ndarray],
+    sample_rate_hz: int,
+    block: int = BLOCK_SAMPLES,
+) -> PartTracks:
+    """The narration and dialogue of lines [first, last) (``clips`` their samples),
+    as :func:`assemble` lays them out with that part's boundaries."""
+    layout = Layout(lines, sample_rate_hz)
+    shift = part_shift(layout, first, last, [c.size for c in clips], block)
+    pieces = list(_pieces(layout, range(first, last), _listed(clips, first), shift))
+    narration = np.concatenate([audio for audio, _ in pieces])
+    dialogue = np.concatenate(
+        [audio if spoken else np.zeros_like(audio) for audio, spoken in pieces]
+    )
+    return PartTracks(narration, dialogue, shift)
+
+
+def part_shift(
+    layout: Layout, first: int, last: int, sizes: Sequence[int], block: int
+) -> int:
+    """Samples added to (or, if negative, cut from) the silence before line ``first``
+    so that lines [first, last), ``sizes`` samples each, with their pauses fill a whole
+    number of ``block`` samples; 0 for the part that ends the story.
+
+    The silence moves to the nearest whole block, lengthened by up to half a block
+    (85 ms at 24 kHz), or shortened by less than half a block when that takes at most
+    half of it. Every line itself is untouched.
+    """
+    if last >= len(layout.lines):
+        return 0
+    natural = sum(layout.silence_before(i) for i in range(first, last)) + sum(sizes)
+    shift = -natural % block
+    if shift > block // 2 and layout.silence_before(first) >= 2 * (block - shift):
+        shift -= block
+    return shift
+
+
+def _story_pieces(
+    layout: Layout,
+    parts: Sequence[tuple[int, int]] | None,
+    samples_for: Callable[[int], np.ndarray],
+    block: int = BLOCK_SAMPLES,
+) -> Iterator[tuple[np.ndarray, bool | None]]:
+    """:func:`_pieces` of the whole story, part by part when ``parts`` are given."""
+    if parts is None:
+        yield from _pieces(layout, range(len(layout.lines)), samples_for)
+        return
+    covered = 0
+    for first, last in parts:
+        if first != covered or last < first:
+            raise ValueError(f"parts must cover the lines in order; got {list(parts)}")
+        covered = last
+        clips = [samples_for(i) for i in range(first, last)]
+        shift = part_shift(layout, first, last, [c.size for c in clips], block)
+        yield from _pieces(layout, range(first, last), _listed(clips, first), shift)
+    if covered != len(layout.lines):
+        raise ValueError(f"parts end at line {covered} of {len(layout.lines)}")
+
+
+def _listed(clips: Sequence[np.ndarray], first: int) -> Callable[[int], np.ndarray]:
+    """``samples_for`` of lines ``first``, ``first + 1``, ... held in ``clips``."""
+    return lambda index: clips[index - first]
 
 
 def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[dict]:

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from talecast.pipeline.assembly import assemble, script_fields, write_outputs
+from talecast.pipeline.assembly import (
+    Assembly,
+    assemble,
+    script_fields,
+    write_outputs,
+)
 from talecast.pipeline.attribution import attribute
 from talecast.pipeline.cache import LineCache, line_key
 from talecast.pipeline.casting import CastEntry, cast_voices
@@ -47,6 +52,11 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 REVIEW_LINES = 25  # how many of the least certain attributions the review lists
+# A long chapter is cut into parts of about this many characters of text: small enough
+# that the last parts of a story spread over the workers (a worker left idle at the end
+# waits for at most one part), large enough that each part's fixed cost (reading the
+# plan, storing its audio, one database update) stays a few percent of its synthesis.
+PART_TARGET_CHARS = 3000
 
 # Share of the progress bar each step takes.
 _PLAN_SHARE = 0.05
@@ -99,6 +109,28 @@ class StoryPlan:
             else:
                 ranges.append((index, index + 1))
         return ranges
+
+    def part_ranges(
+        self, target_chars: int = PART_TARGET_CHARS
+    ) -> list[tuple[int, int]]:
+        """The story's parts as half-open line ranges: one per chapter, a long chapter
+        cut into blocks of about ``target_chars`` characters of text, whole lines each
+        (a block ends at the first line that brings it to ``target_chars``).
+
+        Workers synthesize and encode a part each; every render, on one machine or
+        many, lays its tracks out by these parts (see
+        :func:`talecast.pipeline.assembly.assemble`), so both give the same audio.
+        """
+        parts: list[tuple[int, int]] = []
+        for first, last in self.chapter_line_ranges():
+            start, chars = first, 0
+            for index in range(first, last):
+                chars += len(self.lines[index].text)
+                if chars >= target_chars and index + 1 < last:
+                    parts.append((start, index + 1))
+                    start, chars = index + 1, 0
+            parts.append((start, last))
+        return parts
 
     def to_json(self) -> str:
         """Serialize, for handing the plan to other workers."""
@@ -278,7 +310,14 @@ def assemble_story(
         plan.chapter_titles,
         progress,
         uploads,
+        parts=plan.part_ranges(),
     )
+    return finish_story(plan, asm, out_dir)
+
+
+def finish_story(plan: StoryPlan, asm: Assembly, out_dir: Path) -> RenderResult:
+    """Write the JSON files of a story whose tracks are assembled: the transcript,
+    script, segments and chapters from ``asm``, the cast and the rest from the plan."""
     cast_json = {name: asdict(entry) for name, entry in plan.cast.items()}
     extra: dict[str, object] = {
         "cast.json": cast_json,

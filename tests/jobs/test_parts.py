@@ -3,6 +3,7 @@ storage: what each Celery task does, without the broker."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -15,8 +16,14 @@ from sqlalchemy import Engine, insert, select
 from talecast.config import Settings, get_settings
 from talecast.db import Account, Story, make_engine, migrate
 from talecast.jobs import parts as steps
+from talecast.pipeline.cache import LineCache
 from talecast.pipeline.reading import read_story
-from talecast.pipeline.render import RenderOptions, plan_story, render_story
+from talecast.pipeline.render import (
+    RenderOptions,
+    line_cache_key,
+    plan_story,
+    render_story,
+)
 from talecast.storage import LocalStorage
 
 STORY = "\n\n".join(
@@ -81,7 +88,9 @@ def test_parts_cover_every_line_once_within_chapters_at_about_the_target_size():
         assert sum(chars) >= target or at_chapter_end, part
 
 
-def test_parts_in_any_order_assemble_to_the_single_machine_render(world, tmp_path):
+def test_parts_in_any_order_assemble_to_the_single_machine_render(
+    world, tmp_path, flac_test
+):
     settings, engine, storage, run_id = world
     parts = steps.make_plan(engine, storage, settings, run_id)
     assert parts is not None and len(parts) == 3  # one per chapter
@@ -109,11 +118,18 @@ def test_parts_in_any_order_assemble_to_the_single_machine_render(world, tmp_pat
     assert np.array_equal(narration, expected)
     with storage.open(values["dialogue_key"]) as fh:
         dialogue, _ = sf.read(fh, dtype="int16")
-    assert dialogue.size == narration.size and 0 < np.abs(dialogue).sum()
+    expected, _ = sf.read(reference.dialogue_path, dtype="int16")
+    assert np.array_equal(dialogue, expected) and 0 < np.abs(dialogue).sum()
+    assert json.loads(values["transcript_json"]) == [
+        {**t, "start": round(t["start"], 2), "end": round(t["end"], 2)}
+        for t in reference.transcript
+    ]
+    for key in (values["narration_key"], values["dialogue_key"]):
+        flac_test(settings.files_dir / key)  # every frame's CRCs check out
 
     part_dir = settings.files_dir / "runs" / str(run_id) / "parts"
-    assert len(list(part_dir.iterdir())) == 2 * len(parts)  # audio + index each
-    assert sorted(p.suffix for p in part_dir.iterdir()) == [".json"] * 3 + [".pcm"] * 3
+    names = sorted(p.name.split(".", 1)[1] for p in part_dir.iterdir())
+    assert names == ["dialogue.flac"] * 3 + ["json"] * 3 + ["narration.flac"] * 3
     steps.remove_parts(storage, run_id, parts)
     assert list(part_dir.iterdir()) == []
 
@@ -163,49 +179,76 @@ def test_parts_are_sent_longest_first_and_still_cover_the_story(world):
 
 
 def _flac_bytes(samples: np.ndarray) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     sf.write(buffer, samples, 24000, format="FLAC", subtype="PCM_16")
     return buffer.getvalue()
 
 
-def test_a_part_stored_as_flac_by_an_older_worker_is_still_read(world):
+@pytest.mark.parametrize("older", ["raw", "flac"])
+def test_parts_stored_by_an_older_worker_still_assemble_to_the_same_tracks(
+    world, older
+):
     settings, engine, storage, run_id = world
     parts = steps.make_plan(engine, storage, settings, run_id)
     for part in parts:
         steps.make_part(storage, settings, run_id, part)
-    first = min(parts, key=lambda p: p.first)
-    key = f"runs/{run_id}/parts/{first.first:07d}"
-    with storage.open(key + ".pcm") as fh:
-        samples = np.frombuffer(fh.read(), dtype="<i2")
-    with storage.open(key + ".json") as fh:
-        index = json.loads(fh.read())
-    # What a worker before the raw parts left: FLAC audio, an index without encoding.
-    storage.put_bytes(key + ".flac", _flac_bytes(samples))
-    storage.delete(key + ".pcm")
-    del index["encoding"]
-    storage.put_bytes(key + ".json", json.dumps(index).encode())
-
+    plan = steps.load_plan(storage, run_id)
     values = steps.assemble_parts(engine, storage, settings, run_id, parts)
-    assert values is not None
     with storage.open(values["narration_key"]) as fh:
-        narration, _ = sf.read(fh, dtype="int16")
-    # The story's first line, after the lead-in and its own pause, is the part's first.
-    first_line = steps.load_plan(storage, run_id).lines[0]
-    start = (250 + first_line.pause_before_ms) * 24000 // 1000
-    length = index["lengths"][0]
-    assert length > 0
-    assert np.array_equal(narration[start : start + length], samples[:length])
+        new_narration = fh.read()
+
+    # What workers before the encoded parts left: the lines' samples back to back,
+    # raw with "encoding": "s16le", or FLAC with no "encoding" at all.
+    for part in parts:
+        key = f"runs/{run_id}/parts/{part.first:07d}"
+        with storage.open(key + ".json") as fh:
+            index = json.loads(fh.read())
+        cache = LineCache(settings.cache_dir, 24000)
+        lines = range(part.first, part.last)
+        samples = np.concatenate([cache.get(line_cache_key(plan, i)) for i in lines])
+        for suffix in (".narration.flac", ".dialogue.flac"):
+            storage.delete(key + suffix)
+        old_index = {k: index[k] for k in ("first", "last", "lengths")}
+        if older == "raw":
+            storage.put_bytes(key + ".pcm", samples.astype("<i2").tobytes())
+            old_index["encoding"] = "s16le"
+        else:
+            storage.put_bytes(key + ".flac", _flac_bytes(samples))
+        storage.put_bytes(key + ".json", json.dumps(old_index).encode())
+
+    again = steps.assemble_parts(engine, storage, settings, run_id, parts)
+    assert again is not None
+    assert again["transcript_json"] == values["transcript_json"]
+    with storage.open(again["narration_key"]) as fh:
+        old_narration, _ = sf.read(fh, dtype="int16")
+    new, _ = sf.read(io.BytesIO(new_narration), dtype="int16")
+    assert np.array_equal(old_narration, new)
+    steps.remove_parts(storage, run_id, parts)
+    assert list((settings.files_dir / f"runs/{run_id}/parts").iterdir()) == []
 
 
-def test_a_part_that_disagrees_with_its_index_ends_the_story_with_a_reason(world):
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("index", "holds .* samples, its lines and pauses take"),
+        ("audio", "its parts do not join"),
+    ],
+)
+def test_a_part_that_disagrees_with_its_index_ends_the_story_with_a_reason(
+    world, damage, said
+):
     settings, engine, storage, run_id = world
     parts = steps.make_plan(engine, storage, settings, run_id)
     for part in parts:
         steps.make_part(storage, settings, run_id, part)
-    key = f"runs/{run_id}/parts/{parts[-1].first:07d}.pcm"
-    with storage.open(key) as fh:
-        storage.put_bytes(key, fh.read()[:-200])  # 100 samples short
-    with pytest.raises(steps.TalecastError, match="holds .* samples, its index says"):
+    key = f"runs/{run_id}/parts/{parts[-1].first:07d}"
+    if damage == "index":  # a line 100 samples longer than its part holds
+        with storage.open(key + ".json") as fh:
+            index = json.loads(fh.read())
+        index["lengths"][0] += 100
+        storage.put_bytes(key + ".json", json.dumps(index).encode())
+    else:  # the audio cut short
+        with storage.open(key + ".dialogue.flac") as fh:
+            storage.put_bytes(key + ".dialogue.flac", fh.read()[:-200])
+    with pytest.raises(steps.TalecastError, match=said):
         steps.assemble_parts(engine, storage, settings, run_id, parts)

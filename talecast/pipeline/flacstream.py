@@ -56,13 +56,20 @@ class EncodedTrack:
 
 def encode(samples: np.ndarray, sample_rate_hz: int) -> EncodedTrack:
     """Encode mono int16 ``samples`` to FLAC and find its frames."""
+    if samples.size == 0:  # nothing to join (libsndfile writes no file for it)
+        return EncodedTrack(b"", [], 0)
     buffer = io.BytesIO()
     with sf.SoundFile(
         buffer, "w", sample_rate_hz, 1, format="FLAC", subtype="PCM_16"
     ) as out:
-        if samples.size:
-            out.write(samples)
+        out.write(samples)
     data = buffer.getvalue()
+    smallest, largest = struct.unpack(">HH", data[8:12])
+    if largest != BLOCK_SAMPLES and samples.size > BLOCK_SAMPLES:
+        raise FlacStreamError(  # another libsndfile's default compression level
+            f"libsndfile encoded blocks of {smallest}-{largest} samples; joining "
+            f"parts needs {BLOCK_SAMPLES}"
+        )
     return EncodedTrack(data, frame_offsets(data, samples.size), int(samples.size))
 
 

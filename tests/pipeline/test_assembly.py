@@ -1,9 +1,16 @@
 """Assembly: tracks of equal length, dialogue silent under narration, exact offsets."""
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from talecast.pipeline.assembly import assemble, transcript_items
+from talecast.pipeline.assembly import (
+    LEAD_IN_MS,
+    assemble,
+    part_tracks,
+    transcript_items,
+)
+from talecast.pipeline.flacstream import BLOCK_SAMPLES
 from talecast.pipeline.script import Line
 
 RATE = 24000
@@ -57,3 +64,58 @@ def test_transcript_items_are_ordered_inside_their_audio_and_never_overlap(tmp_p
         assert item["end"] <= seg.end_sample / RATE
     for a, b in zip(items, items[1:], strict=False):
         assert a["end"] <= b["start"]
+
+
+def _parted_lines(count):
+    """``count`` lines over two chapters, with pauses from 0 to long."""
+    pauses = [0, 120, 300, 600, 900, 40]
+    return [
+        Line(
+            "dialogue" if n % 3 == 1 else "narration",
+            "Ann" if n % 3 == 1 else "Narrator",
+            f"Line {n}.",
+            10 * n,
+            10 * n + 7,
+            0 if n < count // 2 else 1,
+            pauses[n % len(pauses)],
+        )
+        for n in range(count)
+    ]
+
+
+def test_parts_fill_whole_blocks_and_join_to_the_story_assembled_in_one_piece(tmp_path):
+    rng = np.random.default_rng(7)
+    lines = _parted_lines(12)
+    clips = [_tone(int(rng.integers(300, 40000)), 200 + 30 * n) for n in range(12)]
+    parts = [(0, 3), (3, 4), (4, 9), (9, 12)]
+    asm = assemble(lines, lambda i: clips[i], tmp_path, RATE, [None], parts=parts)
+    narration, _ = sf.read(asm.narration_path, dtype="int16")
+    dialogue, _ = sf.read(asm.dialogue_path, dtype="int16")
+
+    pieces = [
+        part_tracks(lines, first, last, clips[first:last], RATE)
+        for first, last in parts
+    ]
+    assert np.array_equal(narration, np.concatenate([p.narration for p in pieces]))
+    assert np.array_equal(dialogue, np.concatenate([p.dialogue for p in pieces]))
+    for (first, _), piece in zip(parts[:-1], pieces, strict=False):
+        assert piece.narration.size % BLOCK_SAMPLES == 0
+        # The silence before the part's first line moved by at most half a block,
+        # and never lost more than half of itself.
+        lead_in = LEAD_IN_MS if first == 0 else 0
+        silence = (lead_in + lines[first].pause_before_ms) * RATE // 1000
+        assert abs(piece.shift) <= BLOCK_SAMPLES // 2
+        assert piece.shift >= -silence / 2
+    assert pieces[-1].shift == 0
+    # Every line is still itself, where its segment says; the chapters meet.
+    for seg, clip in zip(asm.segments, clips, strict=True):
+        assert np.array_equal(narration[seg.start_sample : seg.end_sample], clip)
+    assert asm.chapters[0]["end_sample"] == asm.chapters[1]["start_sample"]
+
+
+def test_parts_that_skip_or_repeat_lines_are_refused(tmp_path):
+    lines = _parted_lines(4)
+    clips = [_tone(1000, 300)] * 4
+    for parts in ([(0, 2), (3, 4)], [(0, 2), (1, 4)], [(0, 3)]):
+        with pytest.raises(ValueError, match="parts"):
+            assemble(lines, lambda i: clips[i], tmp_path, RATE, [None], parts=parts)

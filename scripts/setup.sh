@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium only for the Studio page's browser test.
-APT_PACKAGES=(ffmpeg flite sox libsndfile1 redis-server postgresql chromium)
+# chromium only for the Studio page's browser test; flac (the reference decoder) only to
+# check joined FLAC streams in the tests.
+APT_PACKAGES=(ffmpeg flite sox flac libsndfile1 redis-server postgresql chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -8,12 +8,12 @@ first assembly to finish ends the task. Files in storage, per run::
     runs/<run_id>/parts/<first>.narration.flac  lines [first, last) of both tracks,
     runs/<run_id>/parts/<first>.dialogue.flac   encoded where they were synthesized
     runs/<run_id>/parts/<first>.json            {"first", "last", "lengths": [samples
-                                                 per line], "shift", "samples",
+                                                 per line], "adjust", "samples",
                                                  "narration_frames", "dialogue_frames",
                                                  "encoding": "flac-tracks"}
 
 A part's tracks are whole FLAC blocks (see
-:func:`talecast.pipeline.assembly.part_shift`), so the assembly, which runs alone after
+:func:`talecast.pipeline.assembly.part_adjust`), so the assembly, which runs alone after
 the last part, only renumbers their frames into the story's tracks
 (:mod:`talecast.pipeline.flacstream`) instead of encoding an hour of audio on one
 machine.
@@ -205,7 +205,7 @@ def make_part(storage: Storage, settings: Settings, run_id: int, part: Part) -> 
                 "first": part.first,
                 "last": part.last,
                 "lengths": tracks.lengths,
-                "shift": tracks.shift,
+                "adjust": tracks.adjust,
                 "samples": tracks.narration.samples,
                 "narration_frames": tracks.narration.offsets,
                 "dialogue_frames": tracks.dialogue.offsets,
@@ -286,7 +286,7 @@ def _join_parts(
         ):
             for part in reader:
                 filled = layout.place_part(
-                    part.first, part.last, part.lengths, part.shift
+                    part.first, part.last, part.lengths, part.adjust
                 )
                 if filled != part.narration.samples:
                     raise TalecastError(  # not retried: waiting would not mend it
@@ -445,7 +445,7 @@ class _EncodedPart:
     first: int
     last: int
     lengths: list[int]
-    shift: int
+    adjust: int
     narration: EncodedTrack
     dialogue: EncodedTrack
 
@@ -458,7 +458,7 @@ def _encoded_part(
         first,
         last,
         [int(c.size) for c in clips],
-        tracks.shift,
+        tracks.adjust,
         encode(tracks.narration, OUTPUT_RATE_HZ),
         encode(tracks.dialogue, OUTPUT_RATE_HZ),
     )
@@ -518,7 +518,7 @@ class _PartReader:
             part.first,
             part.last,
             [int(n) for n in index["lengths"]],
-            int(index["shift"]),
+            int(index["adjust"]),
             *(
                 EncodedTrack(
                     self._read(f"{key}.{track}.flac"),

@@ -8,7 +8,6 @@ transcript is computed from integer sample offsets, never by adding rounded seco
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
+from talecast.pipeline import jsontext
 from talecast.pipeline.flacstream import BLOCK_SAMPLES
 from talecast.pipeline.script import PAUSE_PARAGRAPH_MS, Line
 
@@ -81,7 +81,7 @@ def assemble(
 
     ``parts`` (half-open line ranges covering the story in order) lay the tracks out
     as a story rendered in those parts is joined: every part but the last fills a whole
-    number of FLAC blocks (see :func:`part_shift`), so the tracks are the same sample
+    number of FLAC blocks (see :func:`part_adjust`), so the tracks are the same sample
     for sample whether one process or several workers made them. Each part's lines
     are then held in memory together; without ``parts`` only one line is.
 
@@ -185,17 +185,19 @@ class Layout:
         bounds[1] = self.position
 
     def place_part(
-        self, first: int, last: int, lengths: Sequence[int], shift: int
+        self, first: int, last: int, lengths: Sequence[int], adjust: int
     ) -> int:
         """Lines [first, last) of a part made by :func:`part_tracks`, ``lengths``
         samples each, placed from the current position; the samples the part fills."""
         start = self.position
-        for index in range(first, last):
-            self.skip(self.silence_before(index) + (shift if index == first else 0))
-            self.place(index, lengths[index - first])
-        if last == len(self.lines):
-            self.skip(self.tail())
+        for _ in _pieces(self, first, last, _placeholders(lengths, first), adjust):
+            pass
         return self.position - start
+
+    def ending(self, last: int) -> int:
+        """The silence after line ``last - 1``: the pause before line ``last``, or the
+        story's tail."""
+        return self.tail() if last >= len(self.lines) else self.silence_before(last)
 
     def chapters(self, titles: list[str | None]) -> list[dict[str, object]]:
         return _chapter_list(
@@ -205,27 +207,33 @@ class Layout:
 
 def _pieces(
     layout: Layout,
-    indexes: range,
+    first: int,
+    last: int,
     samples_for: Callable[[int], np.ndarray],
-    extra_silence: int = 0,
+    adjust: int = 0,
 ) -> Iterator[tuple[np.ndarray, bool | None]]:
-    """The audio of lines ``indexes`` in order, as (samples, spoken) pieces placed on
-    ``layout``: silences (``spoken`` None), then each line (True for dialogue). The
-    story's tail follows its last line; ``extra_silence`` samples go before the first
-    of ``indexes``."""
-    for index in indexes:
-        silence = layout.silence_before(index) + (
-            extra_silence if index == indexes.start else 0
-        )
-        layout.skip(silence)
-        yield np.zeros(silence, np.int16), None
+    """The audio of lines [first, last) as (samples, spoken) pieces placed on
+    ``layout``: each line (``spoken`` True for dialogue) and the silences (None).
+
+    A part holds the silence after each of its lines (the pause before the next line,
+    or the story's tail after the last one), the story's first part the lead-in too;
+    ``adjust`` samples are added to (or cut from) the silence that ends the part.
+    """
+
+    def silence(samples: int) -> tuple[np.ndarray, None]:
+        layout.skip(samples)
+        return np.zeros(samples, np.int16), None
+
+    if first == 0 and layout.lines:
+        yield silence(layout.silence_before(0))
+    for index in range(first, last):
         audio = samples_for(index)
         layout.place(index, audio.size)
         if audio.size:
             yield audio, layout.lines[index].kind == "dialogue"
-    if indexes.stop == len(layout.lines):
-        layout.skip(layout.tail())
-        yield np.zeros(layout.tail(), np.int16), None
+        if index + 1 < last:
+            yield silence(layout.silence_before(index + 1))
+    yield silence(layout.ending(last) + adjust)
 
 
 @dataclass(frozen=True)
@@ -235,7 +243,7 @@ class PartTracks:
 
     narration: np.ndarray
     dialogue: np.ndarray
-    shift: int  # samples added to (or, if negative, cut from) the silence before first
+    adjust: int  # samples added to (or, if negative, cut from) the part's last silence
 
 
 def part_tracks(
@@ -249,33 +257,36 @@ def part_tracks(
     """The narration and dialogue of lines [first, last) (``clips`` their samples),
     as :func:`assemble` lays them out with that part's boundaries."""
     layout = Layout(lines, sample_rate_hz)
-    shift = part_shift(layout, first, last, [c.size for c in clips], block)
-    pieces = list(_pieces(layout, range(first, last), _listed(clips, first), shift))
+    adjust = part_adjust(layout, first, last, [c.size for c in clips], block)
+    pieces = list(_pieces(layout, first, last, _listed(clips, first), adjust))
     narration = np.concatenate([audio for audio, _ in pieces])
     dialogue = np.concatenate(
         [audio if spoken else np.zeros_like(audio) for audio, spoken in pieces]
     )
-    return PartTracks(narration, dialogue, shift)
+    return PartTracks(narration, dialogue, adjust)
 
 
-def part_shift(
+def part_adjust(
     layout: Layout, first: int, last: int, sizes: Sequence[int], block: int
 ) -> int:
-    """Samples added to (or, if negative, cut from) the silence before line ``first``
-    so that lines [first, last), ``sizes`` samples each, with their pauses fill a whole
-    number of ``block`` samples; 0 for the part that ends the story.
+    """Samples added to (or, if negative, cut from) the silence after line
+    ``last - 1`` so that lines [first, last), ``sizes`` samples each, with their
+    silences fill a whole number of ``block`` samples; 0 for the part that ends the
+    story.
 
-    The silence moves to the nearest whole block, lengthened by up to half a block
+    That silence moves to the nearest whole block: lengthened by up to half a block
     (85 ms at 24 kHz), or shortened by less than half a block when that takes at most
-    half of it. Every line itself is untouched.
+    half of it. Every line itself, and everything before it, is untouched.
     """
     if last >= len(layout.lines):
         return 0
-    natural = sum(layout.silence_before(i) for i in range(first, last)) + sum(sizes)
-    shift = -natural % block
-    if shift > block // 2 and layout.silence_before(first) >= 2 * (block - shift):
-        shift -= block
-    return shift
+    natural = Layout(layout.lines, layout.sample_rate_hz).place_part(
+        first, last, sizes, 0
+    )
+    adjust = -natural % block
+    if adjust > block // 2 and layout.ending(last) >= 2 * (block - adjust):
+        adjust -= block
+    return adjust
 
 
 def _story_pieces(
@@ -286,16 +297,16 @@ def _story_pieces(
 ) -> Iterator[tuple[np.ndarray, bool | None]]:
     """:func:`_pieces` of the whole story, part by part when ``parts`` are given."""
     if parts is None:
-        yield from _pieces(layout, range(len(layout.lines)), samples_for)
+        yield from _pieces(layout, 0, len(layout.lines), samples_for)
         return
     covered = 0
     for first, last in parts:
-        if first != covered or last < first:
+        if first != covered or last <= first:
             raise ValueError(f"parts must cover the lines in order; got {list(parts)}")
         covered = last
         clips = [samples_for(i) for i in range(first, last)]
-        shift = part_shift(layout, first, last, [c.size for c in clips], block)
-        yield from _pieces(layout, range(first, last), _listed(clips, first), shift)
+        adjust = part_adjust(layout, first, last, [c.size for c in clips], block)
+        yield from _pieces(layout, first, last, _listed(clips, first), adjust)
     if covered != len(layout.lines):
         raise ValueError(f"parts end at line {covered} of {len(layout.lines)}")
 
@@ -303,6 +314,12 @@ def _story_pieces(
 def _listed(clips: Sequence[np.ndarray], first: int) -> Callable[[int], np.ndarray]:
     """``samples_for`` of lines ``first``, ``first + 1``, ... held in ``clips``."""
     return lambda index: clips[index - first]
+
+
+def _placeholders(lengths: Sequence[int], first: int) -> Callable[[int], np.ndarray]:
+    """``samples_for`` of lines of these ``lengths``, where only their size matters
+    (a view of one zero: no memory)."""
+    return lambda index: np.broadcast_to(np.int16(0), (lengths[index - first],))
 
 
 def transcript_items(segments: Iterable[Segment], sample_rate_hz: int) -> list[dict]:
@@ -367,9 +384,7 @@ def write_outputs(
         **extra,
     }
     for name, payload in files.items():
-        (out_dir / name).write_text(
-            json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        (out_dir / name).write_text(jsontext.dumps(payload), encoding="utf-8")
     return transcript
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from talecast.errors import ExportError
-from talecast.pipeline import encoding
+from talecast.pipeline import encoding, jsontext
 from talecast.pipeline.acx import narrator_speaker, write_acx_extras
 from talecast.pipeline.mastering import (
     MASTER_PROFILES,
@@ -401,9 +401,7 @@ def _write_timed_text(
     writers: dict[str, Callable[[], str]] = {
         "vtt": lambda: format_webvtt(items, rate, titles),
         "srt": lambda: format_srt(items, rate),
-        "words": lambda: json.dumps(
-            word_timings_document(items, rate), ensure_ascii=False, indent=1
-        ),
+        "words": lambda: jsontext.dumps(word_timings_document(items, rate)),
     }
     written = {}
     for name, render in writers.items():

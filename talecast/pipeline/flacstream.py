@@ -131,8 +131,8 @@ class StreamJoiner:
         if not track.offsets:
             return
         _check_stream_info(track.data, self.sample_rate_hz)
-        pieces, sizes = _renumbered(track.data, track.offsets, self._frames)
-        self._file.writelines(pieces)
+        frames, sizes = _renumbered(track.data, track.offsets, self._frames)
+        self._file.write(frames)
         self._frames += len(track.offsets)
         self._samples += track.samples
         self._frame_sizes = (
@@ -164,9 +164,9 @@ class StreamJoiner:
 
 def _renumbered(
     data: bytes, offsets: Sequence[int], first_number: int
-) -> tuple[list[object], np.ndarray]:
-    """The frames of ``data`` with headers numbered from ``first_number``, as pieces to
-    write (header, body, CRC-16 per frame), and the new frame sizes."""
+) -> tuple[bytes, np.ndarray]:
+    """The frames of ``data`` with headers numbered from ``first_number``, and the new
+    frame sizes."""
     raw = np.frombuffer(data, np.uint8)
     off = np.asarray(offsets, np.int64)
     count = off.size
@@ -213,23 +213,21 @@ def _renumbered(
     rest = (sizes - old_len - 2).astype(np.int64)
     crc = stored ^ _mulmod(_crc16(old) ^ _crc16(new), _x_power(rest))
 
-    headers = new.tobytes()
-    footers = crc.astype(">u2").tobytes()
+    headers, footers = new.tobytes(), crc.astype(">u2").tobytes()
     view = memoryview(data)
-    pieces: list[object] = []
-    for j, (at, size, old_size, new_size) in enumerate(
-        zip(
-            off.tolist(),
-            sizes.tolist(),
-            old_len.tolist(),
-            new_len.tolist(),
-            strict=True,
-        )
-    ):
-        pieces.append(headers[(j + 1) * _WIDTH - new_size : (j + 1) * _WIDTH])
-        pieces.append(view[at + old_size : at + size - 2])
-        pieces.append(footers[2 * j : 2 * j + 2])
-    return pieces, sizes - old_len + new_len
+    ends = (np.arange(1, count + 1) * _WIDTH).tolist()
+    body_starts, body_ends = (off + old_len).tolist(), (off + sizes - 2).tolist()
+    # Frame j is its new header, its old body, its new CRC-16; joined in one go (a
+    # Python loop over the frames, or one write per piece, cost ten times as much).
+    pieces: list[bytes | memoryview] = [b""] * (3 * count)
+    pieces[0::3] = [
+        headers[end - n : end] for end, n in zip(ends, new_len.tolist(), strict=True)
+    ]
+    pieces[1::3] = [
+        view[begin:end] for begin, end in zip(body_starts, body_ends, strict=True)
+    ]
+    pieces[2::3] = [footers[k : k + 2] for k in range(0, 2 * count, 2)]
+    return b"".join(pieces), sizes - old_len + new_len
 
 
 def _right_aligned(raw: np.ndarray, off: np.ndarray, lengths: np.ndarray) -> np.ndarray:

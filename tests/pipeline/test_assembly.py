@@ -4,12 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from talecast.pipeline.assembly import (
-    LEAD_IN_MS,
-    assemble,
-    part_tracks,
-    transcript_items,
-)
+from talecast.pipeline.assembly import assemble, part_tracks, transcript_items
 from talecast.pipeline.flacstream import BLOCK_SAMPLES
 from talecast.pipeline.script import Line
 
@@ -98,15 +93,14 @@ def test_parts_fill_whole_blocks_and_join_to_the_story_assembled_in_one_piece(tm
     ]
     assert np.array_equal(narration, np.concatenate([p.narration for p in pieces]))
     assert np.array_equal(dialogue, np.concatenate([p.dialogue for p in pieces]))
-    for (first, _), piece in zip(parts[:-1], pieces, strict=False):
+    for (_, last), piece in zip(parts[:-1], pieces, strict=False):
         assert piece.narration.size % BLOCK_SAMPLES == 0
-        # The silence before the part's first line moved by at most half a block,
-        # and never lost more than half of itself.
-        lead_in = LEAD_IN_MS if first == 0 else 0
-        silence = (lead_in + lines[first].pause_before_ms) * RATE // 1000
-        assert abs(piece.shift) <= BLOCK_SAMPLES // 2
-        assert piece.shift >= -silence / 2
-    assert pieces[-1].shift == 0
+        # The silence after the part's last line moved by at most half a block, and
+        # never lost more than half of itself.
+        silence = lines[last].pause_before_ms * RATE // 1000
+        assert abs(piece.adjust) <= BLOCK_SAMPLES // 2
+        assert piece.adjust >= -silence / 2
+    assert pieces[-1].adjust == 0
     # Every line is still itself, where its segment says; the chapters meet.
     for seg, clip in zip(asm.segments, clips, strict=True):
         assert np.array_equal(narration[seg.start_sample : seg.end_sample], clip)

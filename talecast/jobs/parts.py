@@ -22,11 +22,13 @@ machine.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -467,10 +469,13 @@ def _encoded_part(
 class _PartReader:
     """The stored parts of a run, in story order.
 
-    While one part is joined into the tracks, the next is fetched on a helper thread
-    (the S3 client releases the GIL; so does libsndfile, which encodes the part of an
-    older worker), so at most two parts are in memory.
+    While one part is joined into the tracks, the next ``READ_AHEAD`` are fetched on
+    helper threads (the S3 client releases the GIL; so does libsndfile, which encodes
+    the part of an older worker): one request at a time left the joining waiting for
+    storage for half of its time.
     """
+
+    READ_AHEAD = 4
 
     def __init__(
         self, storage: Storage, run_id: int, plan: StoryPlan, parts: list[Part]
@@ -479,16 +484,17 @@ class _PartReader:
         self.run_id = run_id
         self.plan = plan
         self.parts = sorted(parts, key=lambda p: p.first)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-read")
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.READ_AHEAD, thread_name_prefix="part-read"
+        )
 
     def __iter__(self) -> Iterator[_EncodedPart]:
-        following: Future[_EncodedPart] | None = None
-        for position in range(len(self.parts)):
-            current = following or self._pool.submit(self._load, self.parts[position])
-            following = None
-            if position + 1 < len(self.parts):
-                following = self._pool.submit(self._load, self.parts[position + 1])
-            yield current.result()
+        coming = (self._pool.submit(self._load, part) for part in self.parts)
+        fetching = deque(itertools.islice(coming, self.READ_AHEAD))
+        while fetching:
+            loaded = fetching.popleft().result()
+            fetching.extend(itertools.islice(coming, 1))
+            yield loaded
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

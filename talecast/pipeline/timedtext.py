@@ -11,6 +11,7 @@ after clause and sentence punctuation. ``words.json`` says so in its ``method`` 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ def estimate_word_timings(item: TimedItem) -> list[WordTiming]:
 # ---- helpers ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)  # a novel's words repeat; each is weighed once
 def _syllables(word: str) -> float:
     letters = re.sub(r"[^A-Za-z]", "", word)
     digits = sum(ch.isdigit() for ch in word)
@@ -158,6 +160,7 @@ def _syllables(word: str) -> float:
     return max(1.0, alnum / 2) if alnum else 0.5
 
 
+@functools.lru_cache(maxsize=65536)
 def _pause_after(word: str) -> float:
     stripped = word.rstrip("\"'”’)]»")
     if stripped.endswith(_DASHES):

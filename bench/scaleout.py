@@ -1,7 +1,8 @@
 """Render time of a multi-chapter story with one Celery worker divided by that with two.
 
 Starts Redis and PostgreSQL through scripts/services.sh unless the ``TALECAST_TEST_*``
-URLs are already set, and a fresh S3 server (moto) for every render. For 1 and 2
+URLs are already set, and a fresh S3 server (moto) for every render (with
+``--storage local``, one folder of files shared by the API and the workers). For 1 and 2
 workers: starts the API and the workers (waiting until their engines are loaded),
 submits the same story, and times submit -> SUCCESS. ``--repeat`` pairs of renders
 alternate which goes first. Prints each pair's times, the seconds each kind of task took
@@ -13,6 +14,7 @@ story is the first ``--chapters`` chapters of a dev-set novel read from ../share
 generated story when it is absent).
 
     .venv/bin/python bench/scaleout.py [--chapters 6] [--profile fast] [--repeat 4]
+                                       [--storage s3|local]
 """
 
 from __future__ import annotations
@@ -134,10 +136,17 @@ def timeline(logs: list[str], submitted: float, seen: float) -> dict[str, float]
 
 
 def _render_once(
-    workers: int, story: bytes, tmp: Path, profile: str, keep_logs: Path | None = None
+    workers: int,
+    story: bytes,
+    tmp: Path,
+    profile: str,
+    keep_logs: Path | None = None,
+    storage: str = "s3",
 ) -> tuple[float, dict[str, object]]:
     from cluster import moto_server
 
+    if storage == "local":
+        return _render_on(workers, story, tmp, profile, keep_logs, None)
     # moto keeps every object in one process; each render gets a server of its own.
     with moto_server() as s3_url:
         return _render_on(workers, story, tmp, profile, keep_logs, s3_url)
@@ -149,13 +158,17 @@ def _render_on(
     tmp: Path,
     profile: str,
     keep_logs: Path | None,
-    s3_url: str,
+    s3_url: str | None,
 ) -> tuple[float, dict[str, object]]:
     from cluster import Cluster, scale_env_or_none
 
     env = scale_env_or_none()
     assert env is not None
-    env["TALECAST_S3_ENDPOINT_URL"] = s3_url
+    if s3_url is None:  # one folder of files for the API and every worker
+        env["TALECAST_STORAGE"] = "local"
+        env["TALECAST_DATA_DIR"] = str(tmp / f"w{workers}" / "shared")
+    else:
+        env["TALECAST_S3_ENDPOINT_URL"] = s3_url
     env["TALECAST_VOICE_PROFILE"] = profile
     env["TALECAST_THREADS_PER_WORKER"] = "1"
     cluster = Cluster(tmp / f"w{workers}", env, workers=workers).start()
@@ -249,6 +262,13 @@ def main() -> None:
         default=4,
         help="pairs of renders, alternating which goes first (median reported)",
     )
+    parser.add_argument(
+        "--storage",
+        default="s3",
+        choices=["s3", "local"],
+        help="s3: a moto server on the same cores; local: one folder shared by the "
+        "API and the workers (the storage then takes no CPU of its own)",
+    )
     args = parser.parse_args()
     started_services = _services_env()
     os.environ.update(started_services)
@@ -261,7 +281,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             _render_once(
-                1, chaptered_story(2, 2).encode(), tmp / "warm", args.profile
+                1,
+                chaptered_story(2, 2).encode(),
+                tmp / "warm",
+                args.profile,
+                storage=args.storage,
             )  # warm caches
             for n in range(args.repeat):
                 # Alternate which runs first, so that any cost of going second
@@ -271,7 +295,12 @@ def main() -> None:
                 for workers in order:
                     logs = args.keep_logs / f"pair-{n}" if args.keep_logs else None
                     times[workers], tasks[workers] = _render_once(
-                        workers, story, tmp / f"pair-{n}", args.profile, logs
+                        workers,
+                        story,
+                        tmp / f"pair-{n}",
+                        args.profile,
+                        logs,
+                        args.storage,
                     )
                 pairs.append(
                     {
@@ -296,6 +325,7 @@ def main() -> None:
         json.dumps(
             {
                 "profile": args.profile,
+                "storage": args.storage,
                 "story": story_name,
                 "characters": len(text),
                 "pairs": pairs,

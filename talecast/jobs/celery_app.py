@@ -127,12 +127,12 @@ def plan_task(self: Any, task_id: str) -> None:
     header = [part_task.s(run_id, first, last, len(parts)) for first, last in payload]
     # The error callback ends the story if a part dies without ending it itself (a
     # worker killed by the hard time limit); otherwise the chord would wait forever.
-    # TODO(#4): the assembly is one pass over the whole story after the last part
-    # (16-21 % of the two-worker time in bench/scaleout.py, efficiency 0.82-0.83 here
-    # against 0.85 asked): the parts cannot encode their own stretch of the FLAC
-    # tracks, since FLAC frames carry their position and cannot be joined without
-    # rewriting each. It stores the tracks while it writes them, and parts go longest
-    # first, to keep that tail short.
+    # TODO(#4): bench/scaleout.py gives 0.82-0.86 against the 0.85 asked when the S3
+    # server (moto) shares the two cores with the workers, 0.94 with one shared folder
+    # of files. Parts encode their own stretch of the FLAC tracks and the assembly only
+    # renumbers frames (1.7-2.0 s for Alice ch. 1-6, from 3.0-3.6 s); what remains of
+    # the serial tail is mostly the object store reading the parts back and taking
+    # 130 MB of tracks, on the workers' cores when the server runs beside them.
     finale = assemble_task.s(run_id, payload).on_error(story_failed.s(run_id))
     chord(header)(finale)
 

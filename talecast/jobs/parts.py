@@ -511,7 +511,16 @@ class _PartReader:
 
     def _load(self, part: Part) -> _EncodedPart:
         key = _part_key(self.run_id, part.first)
-        index = json.loads(self._read(key + ".json"))
+        try:
+            return self._decode(key, part, json.loads(self._read(key + ".json")))
+        except FlacStreamError:
+            raise  # said as "its parts do not join"
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TalecastError(  # not retried: waiting would not mend it
+                f"story part {key} has a malformed index ({exc!r})"
+            ) from exc
+
+    def _decode(self, key: str, part: Part, index: dict[str, Any]) -> _EncodedPart:
         if (index["first"], index["last"]) != (part.first, part.last):
             raise TalecastError(
                 f"story part {key} holds lines {index['first']}-{index['last']}, "

@@ -296,7 +296,7 @@ def _story_pieces(
     block: int = BLOCK_SAMPLES,
 ) -> Iterator[tuple[np.ndarray, bool | None]]:
     """:func:`_pieces` of the whole story, part by part when ``parts`` are given."""
-    if parts is None:
+    if parts is None or not layout.lines:  # one piece (an empty story: its silence)
         yield from _pieces(layout, 0, len(layout.lines), samples_for)
         return
     covered = 0

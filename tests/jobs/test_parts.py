@@ -232,6 +232,7 @@ def test_parts_stored_by_an_older_worker_still_assemble_to_the_same_tracks(
     [
         ("index", "holds .* samples, its lines and pauses take"),
         ("audio", "its parts do not join"),
+        ("malformed", "has a malformed index"),
     ],
 )
 def test_a_part_that_disagrees_with_its_index_ends_the_story_with_a_reason(
@@ -246,6 +247,11 @@ def test_a_part_that_disagrees_with_its_index_ends_the_story_with_a_reason(
         with storage.open(key + ".json") as fh:
             index = json.loads(fh.read())
         index["lengths"][0] += 100
+        storage.put_bytes(key + ".json", json.dumps(index).encode())
+    elif damage == "malformed":  # an index without its frame offsets
+        with storage.open(key + ".json") as fh:
+            index = json.loads(fh.read())
+        del index["dialogue_frames"]
         storage.put_bytes(key + ".json", json.dumps(index).encode())
     else:  # the audio cut short
         with storage.open(key + ".dialogue.flac") as fh:

@@ -6,7 +6,8 @@ URLs are already set, and a fresh S3 server (moto) for every render (with
 workers: starts the API and the workers (waiting until their engines are loaded),
 submits the same story, and times submit -> SUCCESS. ``--repeat`` pairs of renders
 alternate which goes first. Prints each pair's times, the seconds each kind of task took
-(plan, part, assemble, summed over the workers, and where the assembly's time went), a
+(plan, part, assemble, summed over the workers, and where the assembly's time went), the
+CPU seconds the S3 server used, a
 timeline of the gaps between tasks, the median speed-up and efficiency t1 / (2 * t2)
 (target >= 0.85 on 2 cores), and the speed-up the bare speech engines get from a second
 process on the same machine, as the ceiling. Each worker renders with one thread. The
@@ -149,7 +150,23 @@ def _render_once(
         return _render_on(workers, story, tmp, profile, keep_logs, None)
     # moto keeps every object in one process; each render gets a server of its own.
     with moto_server() as s3_url:
-        return _render_on(workers, story, tmp, profile, keep_logs, s3_url)
+        elapsed, figures = _render_on(workers, story, tmp, profile, keep_logs, s3_url)
+        figures["s3_server_cpu_s"] = _cpu_seconds(s3_url.rsplit(":", 1)[1])
+        return elapsed, figures
+
+
+def _cpu_seconds(port: str) -> float:
+    """CPU seconds used so far by the S3 server listening on ``port`` (from /proc)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"moto.server" in cmdline and port.encode() in cmdline:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                ticks = os.sysconf("SC_CLK_TCK")
+                return round((int(fields[11]) + int(fields[12])) / ticks, 2)
+        except (OSError, ValueError, IndexError):
+            continue
+    return float("nan")
 
 
 def _render_on(

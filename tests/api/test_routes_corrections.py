@@ -15,12 +15,15 @@ from camb import CambAI
 from liveserver import LiveServer, upload, wait_for_status
 
 STORY = (
+    "CHAPTER I. The Visitor\n\n"
     "The rain fell on the old house at the end of the lane.\n\n"
     '"Who is there?" asked Mary, holding the lamp high.\n\n'
     '"Only me," said Tom. "Open the door, it is cold."\n\n'
     '"Let him in, child," said Grandfather from his chair by the fire.\n\n'
     '"I will," said Mary, and she opened it and smiled at her brother.\n'
 )
+
+QUOTE = STORY.index('"Who is there?"')
 
 
 @dataclass
@@ -93,6 +96,10 @@ def test_script_lists_every_line_with_offsets_and_confidence(corrected: Correcte
         assert 0 <= item["start_char"] < item["end_char"]
         assert 0 <= item["confidence"] <= 1
     assert all(item["method"] for item in dialogue)
+    headings = [item for item in corrected.script if item["heading"]]
+    assert [(h["text"], h["kind"], h["start_char"]) for h in headings] == [
+        ("CHAPTER I. The Visitor", "narration", 0)
+    ]
 
 
 def test_corrections_rerender_with_new_speakers_and_voices(corrected: Corrected):
@@ -200,9 +207,18 @@ def test_corrections_rerender_with_new_speakers_and_voices(corrected: Corrected)
         ({"voices": {"Nobody": 1}}, ["body", "voices", "Nobody"], "speaks no line"),
         ({"speaker": []}, ["body", "speaker"], "Extra inputs"),
         (
-            {"speech": [{"start_char": 60, "end_char": 80, "speaker": "Tom"}]},
+            {
+                "speech": [
+                    {"start_char": QUOTE + 4, "end_char": QUOTE + 24, "speaker": "Tom"}
+                ]
+            },
             ["body", "speech", 0],
             "overlap the quote at",
+        ),
+        (
+            {"speech": [{"start_char": 0, "end_char": QUOTE - 2, "speaker": "Tom"}]},
+            ["body", "speech", 0],
+            "take in the chapter heading 'CHAPTER I. The Visitor'",
         ),
         (
             {"speech": [{"start_char": 9, "end_char": 4, "speaker": "Tom"}]},

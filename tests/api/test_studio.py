@@ -51,7 +51,11 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
                 {
                     "name": "story.txt",
                     "mimeType": "text/plain",
-                    "buffer": (STORY + "Far away, Quenthra slept.\n").encode(),
+                    "buffer": (
+                        "CHAPTER I. The Lamp\n\n"
+                        + STORY
+                        + "Far away, Quenthra slept.\n"
+                    ).encode(),
                 }
             ],
         )
@@ -61,6 +65,9 @@ def test_studio_sets_up_corrects_and_renders_a_story(browser, tmp_path):
         assert "set up, not rendered" in page.inner_text("#run-status")
         speakers = page.locator("#script input.speaker")
         assert speakers.count() >= 3
+        # A chapter heading is the narrator's: its speaker cannot be retyped.
+        heading = page.locator('input[aria-label="speaker of: CHAPTER I. The Lamp"]')
+        assert heading.input_value() == "Narrator" and heading.is_disabled()
         who = page.locator('input[aria-label="speaker of: Who is there?"]')
         assert who.input_value() == "Mary"
         who.fill("The Stranger")

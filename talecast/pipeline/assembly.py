@@ -259,11 +259,11 @@ def part_tracks(
     """The narration and dialogue of lines [first, last) (``clips`` their samples),
     as :func:`assemble` lays them out with that part's boundaries."""
     layout = Layout(lines, sample_rate_hz)
-    adjust = part_adjust(layout, first, last, [c.size for c in clips], block)
-    pieces = list(_pieces(layout, first, last, _listed(clips, first), adjust))
-    narration = np.concatenate([audio for audio, _ in pieces])
+    adjust, pieces = _part_pieces(layout, first, last, clips, block)
+    placed = list(pieces)
+    narration = np.concatenate([audio for audio, _ in placed])
     dialogue = np.concatenate(
-        [audio if spoken else np.zeros_like(audio) for audio, spoken in pieces]
+        [audio if spoken else np.zeros_like(audio) for audio, spoken in placed]
     )
     return PartTracks(narration, dialogue, adjust)
 
@@ -308,15 +308,18 @@ def _story_pieces(
             raise ValueError(f"parts must cover the lines in order; got {list(parts)}")
         covered = last
         clips = [samples_for(i) for i in range(first, last)]
-        adjust = part_adjust(layout, first, last, [c.size for c in clips], block)
-        yield from _pieces(layout, first, last, _listed(clips, first), adjust)
+        yield from _part_pieces(layout, first, last, clips, block)[1]
     if covered != len(layout.lines):
         raise ValueError(f"parts end at line {covered} of {len(layout.lines)}")
 
 
-def _listed(clips: Sequence[np.ndarray], first: int) -> Callable[[int], np.ndarray]:
-    """``samples_for`` of lines ``first``, ``first + 1``, ... held in ``clips``."""
-    return lambda index: clips[index - first]
+def _part_pieces(
+    layout: Layout, first: int, last: int, clips: Sequence[np.ndarray], block: int
+) -> tuple[int, Iterator[tuple[np.ndarray, bool | None]]]:
+    """A part's adjustment (:func:`part_adjust`) and its :func:`_pieces`, for lines
+    [first, last) whose samples are ``clips``."""
+    adjust = part_adjust(layout, first, last, [c.size for c in clips], block)
+    return adjust, _pieces(layout, first, last, lambda i: clips[i - first], adjust)
 
 
 def _placeholders(lengths: Sequence[int], first: int) -> Callable[[int], np.ndarray]:
@@ -487,7 +490,3 @@ class _TrackWriter:
 
 def _ms_to_samples(ms: int, sample_rate_hz: int) -> int:
     return ms * sample_rate_hz // 1000
-
-
-def _silence(ms: int, sample_rate_hz: int) -> np.ndarray:
-    return np.zeros(_ms_to_samples(ms, sample_rate_hz), dtype=np.int16)

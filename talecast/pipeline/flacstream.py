@@ -86,10 +86,13 @@ def frame_offsets(data: bytes, samples: int) -> list[int]:
     first = data[start : start + 4]
     if first[:2] != _SYNC:
         raise FlacStreamError("no frame where the metadata ends")
+    numbers = np.arange(count, dtype=np.int64)
+    lengths = _utf8_lengths(numbers)
+    coded = np.stack(_utf8_bytes(numbers, lengths), axis=1)
     offsets = [start]
     for number in range(1, count):
         last = number == count - 1  # the last frame's block size may differ
-        number_bytes = _utf8(number)
+        number_bytes = coded[number, : lengths[number]].tobytes()
         pattern = _SYNC if last else first + number_bytes
         at = offsets[-1] + 1
         while True:
@@ -255,18 +258,6 @@ def _utf8_bytes(values: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _utf8(value: int) -> bytes:
-    """FLAC's UTF-8 coding of one number (what :func:`_utf8_bytes` does for many)."""
-    if value < 0x80:
-        return bytes([value])
-    length = 2
-    while value >= 1 << (5 * length + 1):
-        length += 1
-    lead = ((0xFF00 >> length) & 0xFF) | (value >> (6 * (length - 1)))
-    rest = [0x80 | ((value >> (6 * k)) & 0x3F) for k in range(length - 2, -1, -1)]
-    return bytes([lead, *rest])
-
-
 def _extra_bytes(codes: np.ndarray, sizes: dict[int, int]) -> np.ndarray:
     extra = np.zeros(codes.shape, np.int64)
     for code, size in sizes.items():
@@ -287,7 +278,6 @@ def _table(poly: int, bits: int) -> np.ndarray:
 
 _CRC8_TABLE = _table(_CRC8_POLY, 8)
 _CRC16_TABLE = _table(_CRC16_POLY, 16)
-_CRC8_LIST = _CRC8_TABLE.tolist()
 _X_POWERS = np.ones(1, np.uint32)  # x^(8k) mod P for k < len, grown on demand
 
 
@@ -339,10 +329,7 @@ def _header_ok(data: bytes, at: int, channels_byte: int, number: bytes) -> bool:
     header = data[at : at + length + 1]
     if len(header) != length + 1:
         return False
-    crc = 0
-    for byte in header[:-1]:
-        crc = _CRC8_LIST[crc ^ byte]
-    return crc == header[-1]
+    return int(_crc8(np.frombuffer(header, np.uint8)[None, :-1])[0]) == header[-1]
 
 
 def _audio_start(data: bytes) -> int:

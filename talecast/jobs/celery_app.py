@@ -115,13 +115,18 @@ def plan_task(self: Any, task_id: str) -> None:
     if run_id is None:
         logger.warning("story task %s: unknown; nothing to render", task_id)
         return
+    # Planning and the fan-out both end the story if they fail (a soft time limit
+    # can fall in either): a story whose parts were never sent would wait forever.
     try:
         parts = steps.make_plan(engine, storage, settings, run_id)
+        if parts is not None:
+            _fan_out(settings, run_id, parts)
     except Exception as exc:  # noqa: BLE001 (each kind is reported by fail_with)
         steps.fail_with(engine, run_id, _as_timeout(exc, settings), "planning")
-        return
-    if parts is None:
-        return
+
+
+def _fan_out(settings: Settings, run_id: int, parts: list[steps.Part]) -> None:
+    """One task per part, then the assembly once all are done."""
     payload = [[p.first, p.last] for p in parts]
     _redis(settings).delete(PROGRESS_KEY.format(run_id=run_id))
     header = [part_task.s(run_id, first, last, len(parts)) for first, last in payload]

@@ -179,8 +179,14 @@ class Cluster:
         )
 
 
-def chaptered_story(chapters: int = 6, exchanges: int = 5) -> str:
-    """A story with several chapters of dialogue between three characters."""
+def chaptered_story(
+    chapters: int = 6, exchanges: int = 5, distinct: bool = False
+) -> str:
+    """A story with several chapters of dialogue between three characters.
+
+    Its lines repeat from chapter to chapter, so a worker's line cache speaks most of
+    them only once; with ``distinct``, every line names numbers of its own, so each
+    line is synthesized (parts then take seconds however fast the machine)."""
     names = [("Ada", "she"), ("Ben", "he"), ("Cora", "she")]
     out = []
     for c in range(1, chapters + 1):
@@ -189,7 +195,9 @@ def chaptered_story(chapters: int = 6, exchanges: int = 5) -> str:
         for e in range(exchanges):
             a, _ = names[e % 3]
             b, _ = names[(e + 1) % 3]
-            out.append(f'"Have you seen the letter, {b}?" asked {a}.\n')
-            out.append(f'"Not since morning number {e + c}," said {b}.\n')
+            n = 1000 * c + 17 * e if distinct else e + c
+            letter = f"letter {n + 3}" if distinct else "letter"
+            out.append(f'"Have you seen the {letter}, {b}?" asked {a}.\n')
+            out.append(f'"Not since morning number {n}," said {b}.\n')
         out.append("Nobody spoke after that, and the fire burned low.\n")
     return "\n".join(out)

@@ -183,9 +183,10 @@ def test_story_survives_a_worker_killed_mid_render_with_identical_output(
         # Every part of this story takes seconds: past a 3-second render limit, the
         # next part to start ends the story.
         ("TALECAST_RENDER_TIMEOUT_S", "3", "RENDER_TIME_LIMIT"),
-        # A 3000-character part takes far longer than 1.5 s: Celery's soft time limit
-        # interrupts it as it would a hung engine.
-        ("TALECAST_STALL_TIMEOUT_S", "1.5", "RENDER_STALLED"),
+        # A 3000-character part of lines never spoken before takes seconds (1.6 s on
+        # a fast run here), three times this limit: Celery's soft time limit
+        # interrupts the step as it would a hung engine.
+        ("TALECAST_STALL_TIMEOUT_S", "0.5", "RENDER_STALLED"),
     ],
 )
 def test_story_past_a_time_limit_ends_as_timeout_on_celery(
@@ -200,7 +201,11 @@ def test_story_past_a_time_limit_ends_as_timeout_on_celery(
                 headers={"x-api-key": key},
                 data={"source_language": "1"},
                 files={
-                    "file": ("s.txt", chaptered_story(6, 60).encode(), "text/plain")
+                    "file": (
+                        "s.txt",
+                        chaptered_story(6, 60, distinct=True).encode(),
+                        "text/plain",
+                    )
                 },
             ).json()
             status = _wait(client, key, created["task_id"], timeout_s=120)
